@@ -1,0 +1,375 @@
+#include "runtime/config.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/status.h"
+#include "runtime/registry.h"
+
+const char *sy_config_default_backends(void) {
+    // Every built-in delegate except those that are opt-in (vulkan: on a machine without a
+    // GPU it would run on a software driver; ask for it by name).
+    static char csv[256];
+    if (csv[0]) return csv;
+    size_t used = 0;
+    for (const sy_delegate *const *d = sy_builtin_delegates; *d; d++) {
+        if (strcmp((*d)->name, "vulkan") == 0 || strcmp((*d)->name, "portable") == 0) continue;
+        used += (size_t)snprintf(csv + used, sizeof csv - used, "%s,", (*d)->name);
+    }
+    snprintf(csv + used, sizeof csv - used, "portable");
+    return csv;
+}
+
+static void free_list(char **list, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++) sy_free(list[i]);
+    sy_free(list);
+}
+
+sy_status sy_config_create(sy_config **config_out) {
+    SY_CHECK(config_out, SY_ERR_INVALID_ARGUMENT, "sy_config_create: config_out is NULL");
+    sy_config *c = sy_calloc(1, sizeof *c);
+    SY_CHECK(c, SY_ERR_OUT_OF_MEMORY, "out of memory creating a config");
+    c->policy = SY_POLICY_FALLBACK;
+    sy_status st = sy_config_set_backends(c, sy_config_default_backends());
+    if (st != SY_OK) {
+        sy_config_destroy(c);
+        return st;
+    }
+    *config_out = c;
+    return SY_OK;
+}
+
+void sy_config_destroy(sy_config *c) {
+    if (!c) return;
+    free_list(c->backends, c->n_backends);
+    sy_free(c->backends_csv);
+    for (uint32_t i = 0; i < c->n_options; i++) {
+        sy_free(c->options[i].backend);
+        sy_free(c->options[i].key);
+        sy_free(c->options[i].value);
+    }
+    sy_free(c->options);
+    for (uint32_t i = 0; i < c->n_rules; i++) {
+        sy_free((void *)c->rules[i].match);
+        sy_free((void *)c->rules[i].backend);
+    }
+    sy_free(c->rules);
+    free_list(c->plugins, c->n_plugins);
+    sy_free(c);
+}
+
+static int valid_backend_name(const char *s, size_t n) {
+    if (n == 0 || n > 63) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+            return 0;
+    return 1;
+}
+
+sy_status sy_config_set_backends(sy_config *c, const char *csv) {
+    SY_CHECK(c && csv, SY_ERR_INVALID_ARGUMENT, "sy_config_set_backends: NULL argument");
+    uint32_t n = 0;
+    char **list = sy_calloc(strlen(csv) / 2 + 2, sizeof(char *));
+    char *joined = sy_malloc(strlen(csv) + 1);
+    if (!list || !joined) {
+        sy_free(list);
+        sy_free(joined);
+        return sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory");
+    }
+    joined[0] = '\0';
+    const char *p = csv;
+    sy_status st = SY_OK;
+    while (st == SY_OK) {
+        while (*p == ' ') p++;
+        const char *end = p;
+        while (*end && *end != ',') end++;
+        size_t len = (size_t)(end - p);
+        while (len && p[len - 1] == ' ') len--;
+        if (!valid_backend_name(p, len)) {
+            st = sy_error_set(SY_ERR_CONFIG,
+                              "backend list '%s': '%.*s' is not a backend name (lower-case letters, "
+                              "digits, '_' or '-')", csv, (int)len, p);
+            break;
+        }
+        for (uint32_t i = 0; i < n && st == SY_OK; i++)
+            if (strlen(list[i]) == len && strncmp(list[i], p, len) == 0)
+                st = sy_error_set(SY_ERR_CONFIG, "backend list '%s' names '%.*s' twice", csv, (int)len, p);
+        if (st != SY_OK) break;
+        list[n] = sy_malloc(len + 1);
+        if (!list[n]) { st = sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory"); break; }
+        memcpy(list[n], p, len);
+        list[n][len] = '\0';
+        if (n) strcat(joined, ",");
+        strcat(joined, list[n]);
+        n++;
+        if (!*end) break;
+        p = end + 1;
+    }
+    if (st != SY_OK) {
+        free_list(list, n);
+        sy_free(joined);
+        return st;
+    }
+    free_list(c->backends, c->n_backends);
+    sy_free(c->backends_csv);
+    c->backends = list;
+    c->n_backends = n;
+    c->backends_csv = joined;
+    return SY_OK;
+}
+
+const char *sy_config_get_backends(const sy_config *c) { return c ? c->backends_csv : ""; }
+
+sy_status sy_config_set_option(sy_config *c, const char *backend, const char *key, const char *value) {
+    SY_CHECK(c && backend && key && value, SY_ERR_INVALID_ARGUMENT, "sy_config_set_option: NULL argument");
+    SY_CHECK(valid_backend_name(backend, strlen(backend)) && key[0], SY_ERR_CONFIG,
+             "option '%s' for backend '%s': bad backend name or empty key", key, backend);
+    for (uint32_t i = 0; i < c->n_options; i++) {
+        if (strcmp(c->options[i].backend, backend) == 0 && strcmp(c->options[i].key, key) == 0) {
+            char *v = sy_strdup(value);
+            SY_CHECK(v, SY_ERR_OUT_OF_MEMORY, "out of memory");
+            sy_free(c->options[i].value);
+            c->options[i].value = v;
+            return SY_OK;
+        }
+    }
+    sy_config_option *opts = sy_realloc(c->options, sizeof *opts * c->n_options, sizeof *opts * (c->n_options + 1));
+    SY_CHECK(opts, SY_ERR_OUT_OF_MEMORY, "out of memory");
+    c->options = opts;
+    sy_config_option o = {sy_strdup(backend), sy_strdup(key), sy_strdup(value)};
+    if (!o.backend || !o.key || !o.value) {
+        sy_free(o.backend);
+        sy_free(o.key);
+        sy_free(o.value);
+        return sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory");
+    }
+    c->options[c->n_options++] = o;
+    return SY_OK;
+}
+
+sy_status sy_config_add_rule(sy_config *c, sy_rule_kind kind, const char *match, const char *backend) {
+    SY_CHECK(c && match && backend, SY_ERR_INVALID_ARGUMENT, "sy_config_add_rule: NULL argument");
+    SY_CHECK(kind == SY_RULE_PIN || kind == SY_RULE_FORBID, SY_ERR_CONFIG, "rule '%s': unknown kind %d",
+             match, (int)kind);
+    SY_CHECK(match[0], SY_ERR_CONFIG, "a rule needs a non-empty match");
+    if (strncmp(match, "op:", 3) == 0)
+        SY_CHECK(sy_op_from_name(match + 3) != SY_OP_COUNT, SY_ERR_CONFIG,
+                 "rule '%s': unknown op '%s' (docs/OPS.md lists the ops)", match, match + 3);
+    SY_CHECK(valid_backend_name(backend, strlen(backend)), SY_ERR_CONFIG, "rule '%s': bad backend name '%s'",
+             match, backend);
+    sy_part_rule *rules = sy_realloc(c->rules, sizeof *rules * c->n_rules, sizeof *rules * (c->n_rules + 1));
+    SY_CHECK(rules, SY_ERR_OUT_OF_MEMORY, "out of memory");
+    c->rules = rules;
+    sy_part_rule r = {kind, sy_strdup(match), sy_strdup(backend)};
+    if (!r.match || !r.backend) {
+        sy_free((void *)r.match);
+        sy_free((void *)r.backend);
+        return sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory");
+    }
+    c->rules[c->n_rules++] = r;
+    return SY_OK;
+}
+
+sy_status sy_config_add_plugin(sy_config *c, const char *path) {
+    SY_CHECK(c && path && path[0], SY_ERR_INVALID_ARGUMENT, "sy_config_add_plugin: empty path");
+    char **list = sy_realloc(c->plugins, sizeof(char *) * c->n_plugins, sizeof(char *) * (c->n_plugins + 1));
+    SY_CHECK(list, SY_ERR_OUT_OF_MEMORY, "out of memory");
+    c->plugins = list;
+    SY_CHECK((list[c->n_plugins] = sy_strdup(path)), SY_ERR_OUT_OF_MEMORY, "out of memory");
+    c->n_plugins++;
+    return SY_OK;
+}
+
+void sy_config_set_policy(sy_config *c, sy_policy policy) {
+    if (c) c->policy = policy;
+}
+
+sy_status sy_config_apply_env(sy_config *c) {
+    SY_CHECK(c, SY_ERR_INVALID_ARGUMENT, "sy_config_apply_env: config is NULL");
+    const char *env = getenv("SWITCHYARD_BACKENDS");
+    if (env && env[0]) {
+        sy_status st = sy_config_set_backends(c, env);
+        if (st != SY_OK) return sy_error_prefix(st, "SWITCHYARD_BACKENDS");
+    }
+    return SY_OK;
+}
+
+// --- JSON ---
+
+static const char *json_type_name(const cJSON *j) {
+    if (cJSON_IsString(j)) return "a string";
+    if (cJSON_IsNumber(j)) return "a number";
+    if (cJSON_IsBool(j)) return "a boolean";
+    if (cJSON_IsArray(j)) return "an array";
+    if (cJSON_IsObject(j)) return "an object";
+    if (cJSON_IsNull(j)) return "null";
+    return "invalid";
+}
+
+/// Renders a scalar option value as text ("4", "0.5", "true", "name").
+static sy_status option_text(const cJSON *v, char *buf, size_t size, const char *where) {
+    if (cJSON_IsString(v)) snprintf(buf, size, "%s", v->valuestring);
+    else if (cJSON_IsBool(v)) snprintf(buf, size, "%s", cJSON_IsTrue(v) ? "true" : "false");
+    else if (cJSON_IsNumber(v)) {
+        if (v->valuedouble == (double)(long long)v->valuedouble) snprintf(buf, size, "%lld", (long long)v->valuedouble);
+        else snprintf(buf, size, "%.17g", v->valuedouble);
+    } else
+        return sy_error_set(SY_ERR_CONFIG, "%s must be a string, number or boolean, not %s", where, json_type_name(v));
+    return SY_OK;
+}
+
+static sy_status parse_string_array(const cJSON *arr, const char *origin, const char *field,
+                                    sy_status (*add)(sy_config *, const char *), sy_config *c) {
+    SY_CHECK(cJSON_IsArray(arr), SY_ERR_CONFIG, "%s: \"%s\" must be an array of strings, not %s", origin,
+             field, json_type_name(arr));
+    int i = 0;
+    for (const cJSON *e = arr->child; e; e = e->next, i++) {
+        SY_CHECK(cJSON_IsString(e), SY_ERR_CONFIG, "%s: \"%s\"[%d] must be a string, not %s", origin, field,
+                 i, json_type_name(e));
+        sy_status st = add(c, e->valuestring);
+        if (st != SY_OK) return sy_error_prefix(st, "%s: \"%s\"[%d]", origin, field, i);
+    }
+    return SY_OK;
+}
+
+static sy_status append_backend_csv(char *csv, size_t size, const cJSON *arr, const char *origin) {
+    size_t used = 0;
+    int i = 0;
+    csv[0] = '\0';
+    SY_CHECK(cJSON_IsArray(arr) || cJSON_IsString(arr), SY_ERR_CONFIG,
+             "%s: \"backends\" must be an array of names or a \"a,b\" string, not %s", origin, json_type_name(arr));
+    if (cJSON_IsString(arr)) {
+        snprintf(csv, size, "%s", arr->valuestring);
+        return SY_OK;
+    }
+    for (const cJSON *e = arr->child; e; e = e->next, i++) {
+        SY_CHECK(cJSON_IsString(e), SY_ERR_CONFIG, "%s: \"backends\"[%d] must be a string, not %s", origin, i,
+                 json_type_name(e));
+        used += (size_t)snprintf(csv + used, used < size ? size - used : 0, "%s%s", i ? "," : "", e->valuestring);
+        SY_CHECK(used < size, SY_ERR_CONFIG, "%s: \"backends\" is too long", origin);
+    }
+    return SY_OK;
+}
+
+static sy_status parse_rules(sy_config *c, const cJSON *arr, const char *origin) {
+    SY_CHECK(cJSON_IsArray(arr), SY_ERR_CONFIG, "%s: \"rules\" must be an array of objects, not %s", origin,
+             json_type_name(arr));
+    int i = 0;
+    for (const cJSON *r = arr->child; r; r = r->next, i++) {
+        SY_CHECK(cJSON_IsObject(r), SY_ERR_CONFIG, "%s: \"rules\"[%d] must be an object", origin, i);
+        const cJSON *match = cJSON_GetObjectItemCaseSensitive(r, "match");
+        const cJSON *backend = cJSON_GetObjectItemCaseSensitive(r, "backend");
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(r, "kind");
+        for (const cJSON *f = r->child; f; f = f->next)
+            SY_CHECK(strcmp(f->string, "match") == 0 || strcmp(f->string, "backend") == 0 ||
+                         strcmp(f->string, "kind") == 0,
+                     SY_ERR_CONFIG, "%s: \"rules\"[%d]: unknown field \"%s\" (fields: match, backend, kind)",
+                     origin, i, f->string);
+        SY_CHECK(cJSON_IsString(match) && cJSON_IsString(backend), SY_ERR_CONFIG,
+                 "%s: \"rules\"[%d] needs string fields \"match\" and \"backend\"", origin, i);
+        sy_rule_kind k = SY_RULE_PIN;
+        if (kind) {
+            SY_CHECK(cJSON_IsString(kind) && (strcmp(kind->valuestring, "pin") == 0 ||
+                                              strcmp(kind->valuestring, "forbid") == 0),
+                     SY_ERR_CONFIG, "%s: \"rules\"[%d].kind must be \"pin\" or \"forbid\"", origin, i);
+            k = strcmp(kind->valuestring, "pin") == 0 ? SY_RULE_PIN : SY_RULE_FORBID;
+        }
+        sy_status st = sy_config_add_rule(c, k, match->valuestring, backend->valuestring);
+        if (st != SY_OK) return sy_error_prefix(st, "%s: \"rules\"[%d]", origin, i);
+    }
+    return SY_OK;
+}
+
+static sy_status parse_options(sy_config *c, const cJSON *obj, const char *origin) {
+    SY_CHECK(cJSON_IsObject(obj), SY_ERR_CONFIG,
+             "%s: \"options\" must be an object {\"backend\": {\"key\": value}}, not %s", origin,
+             json_type_name(obj));
+    for (const cJSON *b = obj->child; b; b = b->next) {
+        SY_CHECK(cJSON_IsObject(b), SY_ERR_CONFIG, "%s: \"options\".\"%s\" must be an object, not %s", origin,
+                 b->string, json_type_name(b));
+        for (const cJSON *o = b->child; o; o = o->next) {
+            char where[256], text[256];
+            snprintf(where, sizeof where, "%s: \"options\".\"%s\".\"%s\"", origin, b->string, o->string);
+            SY_TRY(option_text(o, text, sizeof text, where));
+            sy_status st = sy_config_set_option(c, b->string, o->string, text);
+            if (st != SY_OK) return sy_error_prefix(st, "%s", where);
+        }
+    }
+    return SY_OK;
+}
+
+sy_status sy_config_parse_json(sy_config *c, const char *json, const char *origin) {
+    SY_CHECK(c && json, SY_ERR_INVALID_ARGUMENT, "sy_config_parse_json: NULL argument");
+    if (!origin) origin = "config";
+    cJSON *root = cJSON_Parse(json);
+    if (!root) {
+        const char *at = cJSON_GetErrorPtr();
+        int line = 1;
+        for (const char *p = json; at && p < at && *p; p++) line += *p == '\n';
+        return sy_error_set(SY_ERR_CONFIG, "%s: malformed JSON near line %d: '%.20s'", origin, line,
+                            at ? at : "");
+    }
+    sy_status st = SY_OK;
+    if (!cJSON_IsObject(root))
+        st = sy_error_set(SY_ERR_CONFIG, "%s: the config must be a JSON object, not %s", origin, json_type_name(root));
+    for (const cJSON *f = st == SY_OK ? root->child : NULL; f && st == SY_OK; f = f->next) {
+        if (strcmp(f->string, "backends") == 0) {
+            char csv[1024];
+            st = append_backend_csv(csv, sizeof csv, f, origin);
+            if (st == SY_OK) {
+                st = sy_config_set_backends(c, csv);
+                if (st != SY_OK) st = sy_error_prefix(st, "%s: \"backends\"", origin);
+            }
+        } else if (strcmp(f->string, "options") == 0) {
+            st = parse_options(c, f, origin);
+        } else if (strcmp(f->string, "rules") == 0) {
+            st = parse_rules(c, f, origin);
+        } else if (strcmp(f->string, "plugins") == 0) {
+            st = parse_string_array(f, origin, "plugins", sy_config_add_plugin, c);
+        } else if (strcmp(f->string, "policy") == 0) {
+            if (cJSON_IsString(f) && strcmp(f->valuestring, "strict") == 0) c->policy = SY_POLICY_STRICT;
+            else if (cJSON_IsString(f) && strcmp(f->valuestring, "fallback") == 0) c->policy = SY_POLICY_FALLBACK;
+            else st = sy_error_set(SY_ERR_CONFIG, "%s: \"policy\" must be \"strict\" or \"fallback\"", origin);
+        } else {
+            st = sy_error_set(SY_ERR_CONFIG,
+                              "%s: unknown field \"%s\" (known: backends, options, rules, plugins, policy)",
+                              origin, f->string);
+        }
+    }
+    cJSON_Delete(root);
+    return st;
+}
+
+sy_status sy_config_load_file(sy_config *c, const char *path) {
+    SY_CHECK(c && path, SY_ERR_INVALID_ARGUMENT, "sy_config_load_file: NULL argument");
+    FILE *f = fopen(path, "rb");
+    SY_CHECK(f, SY_ERR_IO, "cannot open config '%s': %s", path, strerror(errno));
+    char *text = NULL;
+    size_t size = 0, cap = 0;
+    sy_status st = SY_OK;
+    for (;;) {
+        if (size + 4096 + 1 > cap) {
+            size_t ncap = cap ? cap * 2 : 8192;
+            if (ncap > ((size_t)16 << 20)) { st = sy_error_set(SY_ERR_CONFIG, "config '%s' is larger than 16 MiB", path); break; }
+            char *p = sy_realloc(text, cap, ncap);
+            if (!p) { st = sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory reading '%s'", path); break; }
+            text = p;
+            cap = ncap;
+        }
+        size_t got = fread(text + size, 1, 4096, f);
+        size += got;
+        if (got < 4096) break;
+    }
+    if (st == SY_OK && ferror(f)) st = sy_error_set(SY_ERR_IO, "cannot read config '%s'", path);
+    fclose(f);
+    if (st == SY_OK) {
+        text[size] = '\0';
+        st = sy_config_parse_json(c, text, path);
+    }
+    sy_free(text);
+    return st;
+}

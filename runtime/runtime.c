@@ -1,0 +1,557 @@
+// The runtime: backends from the config, partitioning, compilation, memory plan, execution.
+
+#include "runtime/runtime.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/graph.h"
+#include "core/memplan.h"
+#include "core/ops.h"
+#include "core/status.h"
+#include "runtime/config.h"
+#include "runtime/plugin.h"
+
+#define SY_ARENA_ALIGN 64
+
+// --- backends ---
+
+static int supports_adapter(void *ctx, const sy_graph_view *g, uint32_t node, char *reason, size_t size) {
+    sy_rt_backend *b = ctx;
+    return b->ref.vt->supports(b->instance, g, node, reason, size);
+}
+
+static sy_status note(sy_runtime *rt, const char *fmt, const char *a, const char *b) {
+    char line[1024];
+    snprintf(line, sizeof line, fmt, a, b);
+    size_t old = rt->notes ? strlen(rt->notes) : 0, add = strlen(line) + 2;
+    char *p = sy_realloc(rt->notes, old ? old + 1 : 0, old + add);
+    SY_CHECK(p, SY_ERR_OUT_OF_MEMORY, "out of memory");
+    if (!old) p[0] = '\0';
+    strcat(p, line);
+    strcat(p, "\n");
+    rt->notes = p;
+    sy_log(SY_LOG_WARN, "%s", line);
+    return SY_OK;
+}
+
+static char *keep_string(sy_runtime *rt, const char *s) {
+    char *copy = sy_strdup(s);
+    if (!copy) return NULL;
+    char **list = sy_realloc(rt->option_strings, sizeof(char *) * rt->n_option_strings,
+                             sizeof(char *) * (rt->n_option_strings + 1));
+    if (!list) {
+        sy_free(copy);
+        return NULL;
+    }
+    rt->option_strings = list;
+    list[rt->n_option_strings++] = copy;
+    return copy;
+}
+
+static sy_status known_names(const sy_runtime *rt, char *buf, size_t size) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (uint32_t i = 0; i < rt->n_refs && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", rt->refs[i].vt->name);
+    return SY_OK;
+}
+
+static sy_status setup_backends(sy_runtime *rt, const sy_config *cfg) {
+    char known[512];
+    SY_TRY(sy_registry_collect(cfg, 1, &rt->refs, &rt->n_refs));
+    known_names(rt, known, sizeof known);
+    SY_CHECK(cfg->n_backends > 0, SY_ERR_CONFIG, "the backend list is empty (known backends: %s)", known);
+    for (uint32_t i = 0; i < cfg->n_options; i++)
+        SY_CHECK(sy_registry_find(rt->refs, rt->n_refs, cfg->options[i].backend), SY_ERR_CONFIG,
+                 "option '%s' is set for unknown backend '%s' (known backends: %s)", cfg->options[i].key,
+                 cfg->options[i].backend, known);
+    for (uint32_t i = 0; i < cfg->n_rules; i++)
+        SY_CHECK(sy_registry_find(rt->refs, rt->n_refs, cfg->rules[i].backend), SY_ERR_CONFIG,
+                 "rule '%s' names unknown backend '%s' (known backends: %s)", cfg->rules[i].match,
+                 cfg->rules[i].backend, known);
+    rt->backends = sy_calloc(cfg->n_backends, sizeof *rt->backends);
+    SY_CHECK(rt->backends, SY_ERR_OUT_OF_MEMORY, "out of memory");
+    for (uint32_t i = 0; i < cfg->n_backends; i++) {
+        const sy_delegate_ref *ref = sy_registry_find(rt->refs, rt->n_refs, cfg->backends[i]);
+        SY_CHECK(ref, SY_ERR_CONFIG, "unknown backend '%s' (known backends: %s)", cfg->backends[i], known);
+        sy_rt_backend *b = &rt->backends[rt->n_backends++];
+        b->ref = *ref;
+        uint32_t n_opts = 0;
+        for (uint32_t k = 0; k < cfg->n_options; k++) n_opts += strcmp(cfg->options[k].backend, ref->vt->name) == 0;
+        b->options = sy_calloc(n_opts + 1, sizeof *b->options);
+        SY_CHECK(b->options, SY_ERR_OUT_OF_MEMORY, "out of memory");
+        for (uint32_t k = 0; k < cfg->n_options; k++) {
+            if (strcmp(cfg->options[k].backend, ref->vt->name) != 0) continue;
+            sy_option o = {keep_string(rt, cfg->options[k].key), keep_string(rt, cfg->options[k].value)};
+            SY_CHECK(o.key && o.value, SY_ERR_OUT_OF_MEMORY, "out of memory");
+            b->options[b->n_options++] = o;
+        }
+        SY_TRY(sy_delegate_check_options(ref->vt, b->options, b->n_options));
+        b->available = sy_delegate_available(ref->vt, b->reason, sizeof b->reason);
+        if (!b->available) continue;
+        sy_error_clear();
+        sy_status st = ref->vt->create(&rt->host, b->options, b->n_options, &b->instance);
+        if (st != SY_OK) {
+            b->instance = NULL;
+            snprintf(b->reason, sizeof b->reason, "create failed: %s", sy_last_error());
+            b->available = 0;
+            if (rt->policy == SY_POLICY_STRICT)
+                return sy_error_set(SY_ERR_UNAVAILABLE, "backend '%s' (%s): %s", ref->vt->name, ref->origin, b->reason);
+            SY_TRY(note(rt, "fallback: backend '%s' is skipped: %s", ref->vt->name, b->reason));
+        }
+    }
+    return SY_OK;
+}
+
+// --- compile ---
+
+static void release_parts(sy_runtime *rt) {
+    for (uint32_t p = 0; rt->parts && p < rt->plan.n_partitions; p++) {
+        sy_rt_part *part = &rt->parts[p];
+        sy_rt_backend *b = &rt->backends[rt->plan.partitions[p].backend];
+        if (part->kernel) b->ref.vt->release(b->instance, part->kernel);
+        sy_free(part->inputs);
+        sy_free(part->outputs);
+        sy_free(part->states);
+    }
+    sy_free(rt->parts);
+    rt->parts = NULL;
+    sy_partition_plan_free(&rt->plan);
+}
+
+/// Compiles every partition. On a failure under the fallback policy, sets *failed to the
+/// partition index and returns SY_OK; the caller bans it and partitions again.
+static sy_status compile_parts(sy_runtime *rt, uint32_t *failed) {
+    *failed = UINT32_MAX;
+    rt->parts = sy_calloc(rt->plan.n_partitions + 1, sizeof *rt->parts);
+    SY_CHECK(rt->parts, SY_ERR_OUT_OF_MEMORY, "out of memory");
+    for (uint32_t p = 0; p < rt->plan.n_partitions; p++) {
+        sy_partition *P = &rt->plan.partitions[p];
+        sy_rt_part *part = &rt->parts[p];
+        sy_rt_backend *b = &rt->backends[P->backend];
+        part->subgraph = (sy_subgraph){
+            .struct_size = sizeof(sy_subgraph), .graph = rt->g,
+            .n_nodes = P->n_nodes, .n_inputs = P->n_inputs, .n_outputs = P->n_outputs, .n_states = P->n_states,
+            .nodes = P->nodes, .inputs = P->inputs, .outputs = P->outputs, .states = P->states,
+            .owns_state = P->owns_state,
+        };
+        part->inputs = sy_calloc(P->n_inputs + 1, sizeof(sy_tensor));
+        part->outputs = sy_calloc(P->n_outputs + 1, sizeof(sy_tensor));
+        part->states = sy_calloc(P->n_states + 1, sizeof(sy_tensor));
+        SY_CHECK(part->inputs && part->outputs && part->states, SY_ERR_OUT_OF_MEMORY, "out of memory");
+        part->info.struct_size = sizeof part->info;
+        sy_error_clear();
+        rt->host_ctx.current_partition = p;
+        sy_status st = b->ref.vt->compile(b->instance, &part->subgraph, &part->kernel, &part->info);
+        if (st == SY_OK) continue;
+        part->kernel = NULL;
+        const sy_node_info *first = &rt->g->nodes[P->nodes[0]];
+        sy_error_prefix(st, "backend '%s' failed to compile partition #%u (%u nodes from node '%s')",
+                        b->ref.vt->name, p, P->n_nodes, first->name);
+        if (rt->policy == SY_POLICY_STRICT) return st;
+        SY_TRY(note(rt, "fallback: %s; its nodes move to the next backend (%s)", sy_last_error(),
+                    "policy 'fallback'"));
+        *failed = p;
+        return SY_OK;
+    }
+    return SY_OK;
+}
+
+static sy_status partition_and_compile(sy_runtime *rt, const sy_config *cfg) {
+    uint32_t nb = rt->n_backends, nn = rt->g->n_nodes;
+    sy_part_backend *pb = sy_calloc(nb + 1, sizeof *pb);
+    uint8_t *banned = sy_calloc((size_t)(nn ? nn : 1) * nb + 1, 1);
+    sy_status st = pb && banned ? SY_OK : sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory");
+    for (uint32_t b = 0; b < nb && st == SY_OK; b++) {
+        sy_rt_backend *be = &rt->backends[b];
+        pb[b] = (sy_part_backend){be->ref.vt->name, be->available && be->instance, be->reason, supports_adapter, be};
+    }
+    for (uint32_t attempt = 0; st == SY_OK; attempt++) {
+        st = sy_partition_graph(rt->g, pb, nb, cfg->rules, cfg->n_rules, banned,
+                                "its partition failed to compile here (see notes)", &rt->plan);
+        uint32_t failed = UINT32_MAX;
+        if (st == SY_OK) st = compile_parts(rt, &failed);
+        if (st != SY_OK || failed == UINT32_MAX) break;
+        sy_partition *P = &rt->plan.partitions[failed];
+        for (uint32_t k = 0; k < P->n_nodes; k++) banned[(size_t)P->nodes[k] * nb + P->backend] = 1;
+        release_parts(rt);
+        if (attempt > nn + nb) st = sy_error_set(SY_ERR_INTERNAL, "fallback did not converge");
+    }
+    sy_free(pb);
+    sy_free(banned);
+    return st;
+}
+
+// --- memory ---
+
+static sy_status plan_memory(sy_runtime *rt) {
+    const sy_graph_view *g = rt->g;
+    uint32_t nv = g->n_values, np = rt->plan.n_partitions;
+    rt->value_data = sy_calloc(nv + 1, sizeof(void *));
+    rt->owned = sy_calloc(nv + 1, sizeof(void *));
+    rt->shapes = sy_calloc(nv + 1, sizeof(sy_tensor));
+    rt->input_set = sy_calloc(nv + 1, 1);
+    sy_mem_request *req = sy_calloc(nv + np + 1, sizeof *req);
+    size_t *offsets = sy_calloc(nv + np + 1, sizeof *offsets);
+    uint32_t *req_value = sy_calloc(nv + np + 1, sizeof *req_value);
+    sy_status st = SY_OK;
+    if (!rt->value_data || !rt->owned || !rt->shapes || !rt->input_set || !req || !offsets || !req_value)
+        st = sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory planning memory");
+    uint32_t nr = 0;
+    for (uint32_t v = 0; v < nv && st == SY_OK; v++) {
+        const sy_value_info *vi = &g->values[v];
+        sy_value_desc_tensor(g, v, NULL, &rt->shapes[v]);
+        if (vi->role == SY_ROLE_INTERMEDIATE) rt->naive_bytes += vi->nbytes;
+        if (vi->role == SY_ROLE_CONSTANT) {
+            rt->value_data[v] = (void *)vi->data;
+        } else if (vi->role == SY_ROLE_INPUT || vi->role == SY_ROLE_OUTPUT || vi->role == SY_ROLE_STATE) {
+            rt->owned[v] = sy_aligned_alloc(vi->nbytes ? vi->nbytes : 1, SY_ARENA_ALIGN);
+            if (!rt->owned[v]) st = sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory for value '%s' (%zu bytes)", vi->name, vi->nbytes);
+            else memset(rt->owned[v], 0, vi->nbytes);
+            rt->value_data[v] = rt->owned[v];
+            if (vi->role == SY_ROLE_STATE) rt->state_bytes += vi->nbytes;
+        }
+    }
+    // Intermediates crossing partitions live in the arena from their producer's step to their
+    // last reader's step; each partition's scratch lives during its own step.
+    for (uint32_t p = 0; p < np && st == SY_OK; p++) {
+        const sy_partition *P = &rt->plan.partitions[p];
+        for (uint32_t k = 0; k < P->n_outputs; k++) {
+            uint32_t v = P->outputs[k];
+            if (g->values[v].role != SY_ROLE_INTERMEDIATE) continue;
+            uint32_t last = p;
+            for (uint32_t q = p + 1; q < np; q++)
+                for (uint32_t i = 0; i < rt->plan.partitions[q].n_inputs; i++)
+                    if (rt->plan.partitions[q].inputs[i] == v) last = q;
+            req[nr] = (sy_mem_request){g->values[v].nbytes, p, last};
+            req_value[nr++] = v;
+        }
+        req[nr] = (sy_mem_request){rt->parts[p].info.scratch_bytes, p, p};
+        req_value[nr++] = UINT32_MAX - p;
+    }
+    if (st == SY_OK) st = sy_plan_memory(req, nr, SY_ARENA_ALIGN, offsets, &rt->arena_bytes);
+    if (st == SY_OK) {
+        rt->arena = sy_aligned_alloc(rt->arena_bytes ? rt->arena_bytes : SY_ARENA_ALIGN, SY_ARENA_ALIGN);
+        if (!rt->arena) st = sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory for the %zu-byte arena", rt->arena_bytes);
+    }
+    for (uint32_t r = 0; r < nr && st == SY_OK; r++) {
+        if (req_value[r] >= nv) rt->parts[UINT32_MAX - req_value[r]].scratch_offset = offsets[r];
+        else rt->value_data[req_value[r]] = rt->arena + offsets[r];
+    }
+    for (uint32_t p = 0; p < np && st == SY_OK; p++) { // exec tensors point at host memory once
+        const sy_partition *P = &rt->plan.partitions[p];
+        for (uint32_t k = 0; k < P->n_inputs; k++) rt->parts[p].inputs[k].data = rt->value_data[P->inputs[k]];
+        for (uint32_t k = 0; k < P->n_outputs; k++) rt->parts[p].outputs[k].data = rt->value_data[P->outputs[k]];
+        for (uint32_t k = 0; k < P->n_states; k++) rt->parts[p].states[k].data = rt->value_data[P->states[k]];
+    }
+    sy_free(req);
+    sy_free(offsets);
+    sy_free(req_value);
+    return st;
+}
+
+// --- create / destroy ---
+
+sy_status sy_runtime_create(const sy_program *program, const sy_config *config, sy_runtime **runtime_out) {
+    SY_CHECK(program && runtime_out, SY_ERR_INVALID_ARGUMENT, "sy_runtime_create: NULL argument");
+    sy_config *own_cfg = NULL;
+    if (!config) {
+        SY_TRY(sy_config_create(&own_cfg));
+        config = own_cfg;
+    }
+    sy_runtime *rt = sy_calloc(1, sizeof *rt);
+    if (!rt) {
+        sy_config_destroy(own_cfg);
+        return sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory creating a runtime");
+    }
+    rt->program = program;
+    rt->g = sy_program_get_graph(program);
+    rt->policy = config->policy;
+    sy_host_init(rt);
+    sy_status st = setup_backends(rt, config);
+    if (st == SY_OK) st = partition_and_compile(rt, config);
+    if (st == SY_OK) st = plan_memory(rt);
+    sy_config_destroy(own_cfg);
+    if (st != SY_OK) {
+        sy_runtime_destroy(rt);
+        return st;
+    }
+    *runtime_out = rt;
+    return SY_OK;
+}
+
+void sy_runtime_destroy(sy_runtime *rt) {
+    if (!rt) return;
+    release_parts(rt);
+    for (uint32_t b = 0; b < rt->n_backends; b++) {
+        if (rt->backends[b].instance) rt->backends[b].ref.vt->destroy(rt->backends[b].instance);
+        sy_free(rt->backends[b].options);
+    }
+    sy_free(rt->backends);
+    sy_registry_release(rt->refs, rt->n_refs); // plugins close only after their instances are gone
+    for (uint32_t i = 0; i < rt->n_option_strings; i++) sy_free(rt->option_strings[i]);
+    sy_free(rt->option_strings);
+    for (uint32_t v = 0; rt->owned && v < rt->g->n_values; v++) sy_free(rt->owned[v]);
+    sy_free(rt->owned);
+    sy_free(rt->value_data);
+    sy_free(rt->shapes);
+    sy_free(rt->input_set);
+    sy_free(rt->arena);
+    sy_free(rt->events);
+    sy_free(rt->notes);
+    sy_free(rt);
+}
+
+// --- inputs and outputs ---
+
+static sy_status find_value(const sy_runtime *rt, const char *name, sy_role role, const char *what, uint32_t *out) {
+    SY_CHECK(name, SY_ERR_INVALID_ARGUMENT, "%s name is NULL", what);
+    for (uint32_t v = 0; v < rt->g->n_values; v++) {
+        if (strcmp(rt->g->values[v].name, name) != 0) continue;
+        SY_CHECK(rt->g->values[v].role == role, SY_ERR_NOT_FOUND, "'%s' is a %s, not an %s", name,
+                 sy_role_name(rt->g->values[v].role), what);
+        *out = v;
+        return SY_OK;
+    }
+    char names[512];
+    size_t used = 0;
+    names[0] = '\0';
+    for (uint32_t v = 0; v < rt->g->n_values && used < sizeof names; v++)
+        if (rt->g->values[v].role == role)
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s'%s'", used ? ", " : "", rt->g->values[v].name);
+    return sy_error_set(SY_ERR_NOT_FOUND, "the program has no %s named '%s' (it has: %s)", what, name,
+                        used ? names : "none");
+}
+
+sy_status sy_runtime_set_input(sy_runtime *rt, const char *name, const sy_tensor *t) {
+    SY_CHECK(rt && t, SY_ERR_INVALID_ARGUMENT, "sy_runtime_set_input: NULL argument");
+    uint32_t v;
+    SY_TRY(find_value(rt, name, SY_ROLE_INPUT, "input", &v));
+    const sy_value_info *vi = &rt->g->values[v];
+    char got[96], want[96];
+    SY_CHECK(t->dtype == vi->dtype, SY_ERR_DTYPE, "input '%s': dtype %s given, the program expects %s", name,
+             sy_dtype_name(t->dtype), sy_dtype_name(vi->dtype));
+    int ok = t->rank == vi->rank;
+    for (uint32_t i = 0; ok && i < vi->rank; i++)
+        ok = vi->sym[i] >= 0 ? t->dims[i] >= 1 && t->dims[i] <= vi->dims[i] : t->dims[i] == vi->dims[i];
+    if (!ok) {
+        size_t used = (size_t)snprintf(want, sizeof want, "[");
+        for (uint32_t i = 0; i < vi->rank; i++) {
+            if (vi->sym[i] >= 0)
+                used += (size_t)snprintf(want + used, sizeof want - used, "%s%s<=%lld", i ? "," : "",
+                                         rt->g->symbols[vi->sym[i]].name, (long long)vi->dims[i]);
+            else
+                used += (size_t)snprintf(want + used, sizeof want - used, "%s%lld", i ? "," : "", (long long)vi->dims[i]);
+        }
+        snprintf(want + used, sizeof want - used, "]");
+        return sy_error_set(SY_ERR_SHAPE, "input '%s': shape %s given, the program expects %s", name,
+                            sy_format_dims(t->dims, t->rank, got, sizeof got), want);
+    }
+    SY_CHECK(t->data || vi->nbytes == 0, SY_ERR_INVALID_ARGUMENT, "input '%s': data is NULL", name);
+    size_t n = sy_tensor_nbytes(t);
+    if (n) memcpy(rt->value_data[v], t->data, n);
+    rt->shapes[v] = *t;
+    rt->shapes[v].data = NULL;
+    rt->input_set[v] = 1;
+    return SY_OK;
+}
+
+static int64_t load_int(const void *data, sy_dtype dt, int64_t i) {
+    if (dt == SY_DTYPE_I64) { int64_t x; memcpy(&x, (const char *)data + 8 * i, 8); return x; }
+    if (dt == SY_DTYPE_I32) { int32_t x; memcpy(&x, (const char *)data + 4 * i, 4); return x; }
+    return ((const uint8_t *)data)[i];
+}
+
+/// Checks data-dependent bounds of values the caller gave (token ids, cache positions) before
+/// any partition runs, so a bad call changes no state whatever the delegates do.
+static sy_status check_input_data(const sy_runtime *rt) {
+    const sy_graph_view *g = rt->g;
+    for (uint32_t n = 0; n < g->n_nodes; n++) {
+        const sy_node_info *node = &g->nodes[n];
+        if (node->op == SY_OP_EMBEDDING && g->values[node->inputs[1]].role == SY_ROLE_INPUT) {
+            uint32_t ids = node->inputs[1];
+            int64_t vocab = rt->shapes[node->inputs[0]].dims[0], count = sy_tensor_numel(&rt->shapes[ids]);
+            for (int64_t i = 0; i < count; i++) {
+                int64_t id = load_int(rt->value_data[ids], g->values[ids].dtype, i);
+                SY_CHECK(id >= 0 && id < vocab, SY_ERR_OUT_OF_RANGE,
+                         "input '%s': token id %lld at index %lld is out of range [0, %lld) (node '%s')",
+                         g->values[ids].name, (long long)id, (long long)i, (long long)vocab, node->name);
+            }
+        }
+        int cache_op = node->op == SY_OP_UPDATE_CACHE || node->op == SY_OP_SDPA_WITH_KV_CACHE;
+        if (!cache_op) continue;
+        uint32_t pos = node->inputs[node->op == SY_OP_UPDATE_CACHE ? 2 : 5];
+        uint32_t cache = node->inputs[node->op == SY_OP_UPDATE_CACHE ? 0 : 3];
+        if (g->values[pos].role != SY_ROLE_INPUT) continue;
+        SY_CHECK(sy_tensor_numel(&rt->shapes[pos]) >= 1, SY_ERR_SHAPE, "input '%s' is empty", g->values[pos].name);
+        int64_t start = load_int(rt->value_data[pos], g->values[pos].dtype, 0);
+        int64_t t = rt->shapes[node->inputs[1]].dims[2], s = rt->shapes[cache].dims[2];
+        SY_CHECK(start >= 0 && start + t <= s, SY_ERR_OUT_OF_RANGE,
+                 "input '%s': cache position %lld + %lld tokens is past the cache length %lld (node '%s')",
+                 g->values[pos].name, (long long)start, (long long)t, (long long)s, node->name);
+    }
+    return SY_OK;
+}
+
+/// Binds symbols from the inputs' shapes and infers every node's output shapes for this call.
+static sy_status resolve_shapes(sy_runtime *rt) {
+    const sy_graph_view *g = rt->g;
+    int bound[SY_MAX_SYMBOLS] = {0};
+    uint32_t binder[SY_MAX_SYMBOLS] = {0};
+    for (uint32_t s = 0; s < g->n_symbols; s++) rt->symbols[s] = g->symbols[s].max;
+    for (uint32_t v = 0; v < g->n_values; v++) {
+        const sy_value_info *vi = &g->values[v];
+        if (vi->role != SY_ROLE_INPUT) continue;
+        SY_CHECK(rt->input_set[v], SY_ERR_INVALID_ARGUMENT, "input '%s' was not set before execute", vi->name);
+        for (uint32_t i = 0; i < vi->rank; i++) {
+            int32_t s = vi->sym[i];
+            if (s < 0) continue;
+            int64_t d = rt->shapes[v].dims[i];
+            SY_CHECK(!bound[s] || rt->symbols[s] == d, SY_ERR_SHAPE,
+                     "symbol '%s' is %lld in input '%s' but %lld in input '%s'", g->symbols[s].name,
+                     (long long)rt->symbols[s], g->values[binder[s]].name, (long long)d, vi->name);
+            bound[s] = 1;
+            binder[s] = v;
+            rt->symbols[s] = d;
+        }
+    }
+    for (uint32_t n = 0; n < g->n_nodes; n++) {
+        const sy_node_info *node = &g->nodes[n];
+        sy_tensor in[16], out[4];
+        for (uint32_t i = 0; i < node->n_inputs; i++) {
+            if (node->inputs[i] == SY_NO_VALUE) memset(&in[i], 0, sizeof in[i]);
+            else in[i] = rt->shapes[node->inputs[i]];
+        }
+        SY_TRY(sy_op_infer_node(g, n, in, out));
+        for (uint32_t k = 0; k < node->n_outputs; k++) {
+            uint32_t v = node->outputs[k];
+            const sy_value_info *vi = &g->values[v];
+            int ok = out[k].rank == vi->rank && out[k].dtype == vi->dtype;
+            for (uint32_t i = 0; ok && i < vi->rank; i++) ok = out[k].dims[i] <= vi->dims[i];
+            SY_CHECK(ok, SY_ERR_SHAPE, "node '%s' would produce '%s' larger than its planned bound", node->name, vi->name);
+            out[k].data = NULL;
+            rt->shapes[v] = out[k];
+        }
+    }
+    return SY_OK;
+}
+
+static void fill_tensors(const sy_runtime *rt, sy_tensor *tensors, const uint32_t *ids, uint32_t n) {
+    for (uint32_t k = 0; k < n; k++) {
+        void *data = tensors[k].data;
+        tensors[k] = rt->shapes[ids[k]];
+        tensors[k].data = data;
+    }
+}
+
+sy_status sy_runtime_execute(sy_runtime *rt) {
+    SY_CHECK(rt, SY_ERR_INVALID_ARGUMENT, "sy_runtime_execute: runtime is NULL");
+    SY_TRY(resolve_shapes(rt));
+    SY_TRY(check_input_data(rt));
+    rt->last_copy_bytes = 0;
+    rt->n_events = 0;
+    for (uint32_t p = 0; p < rt->plan.n_partitions; p++) {
+        const sy_partition *P = &rt->plan.partitions[p];
+        sy_rt_part *part = &rt->parts[p];
+        sy_rt_backend *b = &rt->backends[P->backend];
+        fill_tensors(rt, part->inputs, P->inputs, P->n_inputs);
+        fill_tensors(rt, part->outputs, P->outputs, P->n_outputs);
+        fill_tensors(rt, part->states, P->states, P->n_states);
+        for (uint32_t k = 0; k < P->n_inputs; k++)
+            if (rt->g->values[P->inputs[k]].role == SY_ROLE_INTERMEDIATE) rt->last_copy_bytes += sy_tensor_nbytes(&part->inputs[k]);
+        sy_exec_args args = {
+            .struct_size = sizeof args, .n_inputs = P->n_inputs, .n_outputs = P->n_outputs, .n_states = P->n_states,
+            .inputs = part->inputs, .outputs = part->outputs, .states = part->states,
+            .scratch = rt->arena + part->scratch_offset, .symbols = rt->symbols,
+        };
+        rt->host_ctx.current_partition = p;
+        uint64_t t0 = sy_now_ns();
+        sy_error_clear();
+        sy_status st = b->ref.vt->execute(b->instance, part->kernel, &args);
+        part->last_ns = sy_now_ns() - t0;
+        part->total_ns += part->last_ns;
+        if (st != SY_OK)
+            return sy_error_prefix(st, "partition #%u (%s) failed", p, b->ref.vt->name);
+    }
+    rt->n_executes++;
+    return SY_OK;
+}
+
+sy_status sy_runtime_get_output(sy_runtime *rt, const char *name, sy_tensor *out) {
+    SY_CHECK(rt && out, SY_ERR_INVALID_ARGUMENT, "sy_runtime_get_output: NULL argument");
+    uint32_t v;
+    SY_TRY(find_value(rt, name, SY_ROLE_OUTPUT, "output", &v));
+    SY_CHECK(rt->n_executes > 0, SY_ERR_INVALID_ARGUMENT, "output '%s' is not available before the first execute", name);
+    *out = rt->shapes[v];
+    out->data = rt->value_data[v];
+    return SY_OK;
+}
+
+/// The partition that owns state v (keeps it resident), or UINT32_MAX.
+static uint32_t state_owner(const sy_runtime *rt, uint32_t v, uint32_t *index) {
+    for (uint32_t p = 0; p < rt->plan.n_partitions; p++) {
+        const sy_partition *P = &rt->plan.partitions[p];
+        for (uint32_t k = 0; k < P->n_states; k++)
+            if (P->states[k] == v && P->owns_state[k]) {
+                *index = k;
+                return p;
+            }
+    }
+    return UINT32_MAX;
+}
+
+sy_status sy_runtime_read_state(sy_runtime *rt, const char *name, sy_tensor *out) {
+    SY_CHECK(rt && out && out->data, SY_ERR_INVALID_ARGUMENT, "sy_runtime_read_state: NULL argument");
+    uint32_t v, k = 0;
+    SY_TRY(find_value(rt, name, SY_ROLE_STATE, "state", &v));
+    const sy_tensor *s = &rt->shapes[v];
+    int same = out->dtype == s->dtype && out->rank == s->rank;
+    for (uint32_t i = 0; same && i < s->rank; i++) same = out->dims[i] == s->dims[i];
+    char a[96], b[96];
+    SY_CHECK(same, SY_ERR_SHAPE, "state '%s' is %s %s; the destination is %s %s", name, sy_dtype_name(s->dtype),
+             sy_format_dims(s->dims, s->rank, a, sizeof a), sy_dtype_name(out->dtype),
+             sy_format_dims(out->dims, out->rank, b, sizeof b));
+    uint32_t p = state_owner(rt, v, &k);
+    if (p != UINT32_MAX) {
+        sy_rt_backend *be = &rt->backends[rt->plan.partitions[p].backend];
+        if (SY_DELEGATE_HAS(be->ref.vt, read_state)) return be->ref.vt->read_state(be->instance, rt->parts[p].kernel, k, out);
+    }
+    memcpy(out->data, rt->value_data[v], rt->g->values[v].nbytes);
+    return SY_OK;
+}
+
+sy_status sy_runtime_reset_state(sy_runtime *rt) {
+    SY_CHECK(rt, SY_ERR_INVALID_ARGUMENT, "sy_runtime_reset_state: runtime is NULL");
+    for (uint32_t v = 0; v < rt->g->n_values; v++)
+        if (rt->g->values[v].role == SY_ROLE_STATE) memset(rt->value_data[v], 0, rt->g->values[v].nbytes);
+    for (uint32_t p = 0; p < rt->plan.n_partitions; p++) {
+        sy_rt_backend *be = &rt->backends[rt->plan.partitions[p].backend];
+        if (SY_DELEGATE_HAS(be->ref.vt, reset_state)) SY_TRY(be->ref.vt->reset_state(be->instance, rt->parts[p].kernel));
+    }
+    return SY_OK;
+}
+
+sy_status sy_runtime_get_stats(const sy_runtime *rt, sy_runtime_stats *out) {
+    SY_CHECK(rt && out, SY_ERR_INVALID_ARGUMENT, "sy_runtime_get_stats: NULL argument");
+    memset(out, 0, sizeof *out);
+    out->n_partitions = rt->plan.n_partitions;
+    out->arena_bytes = rt->arena_bytes;
+    out->naive_bytes = rt->naive_bytes;
+    out->state_bytes = rt->state_bytes;
+    out->last_copy_bytes = rt->last_copy_bytes;
+    out->n_executes = rt->n_executes;
+    for (uint32_t p = 0; p < rt->plan.n_partitions; p++) out->packed_bytes += rt->parts[p].info.packed_bytes;
+    return SY_OK;
+}
+
+sy_status sy_runtime_set_profiling(sy_runtime *rt, int on) {
+    SY_CHECK(rt, SY_ERR_INVALID_ARGUMENT, "sy_runtime_set_profiling: runtime is NULL");
+    if (on && !rt->events) {
+        rt->events = sy_calloc(SY_MAX_PROFILE_EVENTS, sizeof *rt->events);
+        SY_CHECK(rt->events, SY_ERR_OUT_OF_MEMORY, "out of memory");
+    }
+    rt->profiling = on;
+    return SY_OK;
+}
