@@ -652,8 +652,8 @@ static sy_status read_values(const reader *r, sy_program *p) {
         uint64_t off = rd64(rec + 80), size = rd64(rec + 88);
         if (v->role != SY_ROLE_CONSTANT) {
             SY_CHECK(off == 0 && size == 0, SY_ERR_FORMAT,
-                     "%s: value #%u '%s' is a %s but has data (offset %llu, size %llu)", o, id, v->name,
-                     sy_role_name(v->role), (unsigned long long)off, (unsigned long long)size);
+                     "%s: value #%u '%s' has role %s but carries data (offset %llu, size %llu)", o, id,
+                     v->name, sy_role_name(v->role), (unsigned long long)off, (unsigned long long)size);
             continue;
         }
         SY_CHECK(size == nbytes, SY_ERR_FORMAT,

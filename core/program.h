@@ -23,10 +23,12 @@ struct sy_program {
 };
 
 /// Serialises a graph view and metadata to program-file bytes (docs/FORMAT.md). *bytes_out is
-/// allocated with sy_malloc and owned by the caller.
+/// allocated with sy_aligned_alloc(..., 64) (constants stay 64-byte aligned); free it with sy_free.
 sy_status sy_format_serialize(const sy_graph_view *graph, const sy_metadata *meta,
                               uint8_t **bytes_out, size_t *size_out);
 
 /// Parses and validates program bytes into *program (which takes no ownership of `bytes`; the
-/// caller sets base/size/mapped/origin). Every field is checked before use; then sy_graph_check.
+/// caller sets base/size/mapped/origin). `bytes` must be at least 8-byte aligned (INTS payloads
+/// are used in place). Every field is checked before use; then sy_graph_check. On failure the
+/// program may hold partly filled arrays: release it with sy_program_destroy.
 sy_status sy_format_parse(struct sy_program *program, const uint8_t *bytes, size_t size);
