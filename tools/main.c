@@ -9,6 +9,8 @@ static const sy_cli_command commands[] = {
     {"inspect", "show a program: metadata, values, ops, partition plan, memory", sy_cmd_inspect},
     {"run", "run a program on .npy inputs and write .npy outputs", sy_cmd_run},
     {"demo", "build a small decoder-only transformer and run it on every backend configuration", sy_cmd_demo},
+    {"backends", "list every backend (built-in and plugins): availability, version, options, ops", sy_cmd_backends},
+    {"bench", "benchmark backend configurations side by side on one program", sy_cmd_bench},
 };
 
 static void usage(FILE *f) {
