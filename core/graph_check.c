@@ -97,8 +97,8 @@ static sy_status check_node_links(const sy_graph_view *g, uint32_t n, uint32_t *
                  origin, n, name, def->name, i, id, v->name);
         int mutated = (def->mutated_inputs >> i) & 1u;
         SY_CHECK(!mutated || v->role == SY_ROLE_STATE, SY_ERR_FORMAT,
-                 "%s: node #%u '%s' (%s) writes input #%u in place, so value #%u '%s' must be a state, "
-                 "not a %s",
+                 "%s: node #%u '%s' (%s) writes input #%u in place, so value #%u '%s' must be a state "
+                 "(its role is %s)",
                  origin, n, name, def->name, i, id, v->name, sy_role_name(v->role));
     }
     for (uint32_t i = 0; i < node->n_outputs; i++) {
