@@ -267,10 +267,11 @@ sy_status sy_runtime_create(const sy_program *program, const sy_config *config, 
         return sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory creating a runtime");
     }
     rt->program = program;
-    rt->g = sy_program_get_graph(program);
     rt->policy = config->policy;
     sy_host_init(rt);
-    sy_status st = setup_backends(rt, config);
+    sy_status st = sy_run_passes(sy_program_get_graph(program), &rt->passes);
+    rt->g = &rt->passes.view;
+    if (st == SY_OK) st = setup_backends(rt, config);
     if (st == SY_OK) st = partition_and_compile(rt, config);
     if (st == SY_OK) st = plan_memory(rt);
     sy_config_destroy(own_cfg);
@@ -301,6 +302,7 @@ void sy_runtime_destroy(sy_runtime *rt) {
     sy_free(rt->arena);
     sy_free(rt->events);
     sy_free(rt->notes);
+    sy_pass_result_free(&rt->passes);
     sy_free(rt);
 }
 

@@ -3,6 +3,7 @@
 // Runtime internals, shared with the CLI (inspect, demo, bench) which prints plans and timings.
 
 #include "partitioner/partition.h"
+#include "partitioner/passes.h"
 #include "runtime/registry.h"
 #include "switchyard/switchyard.h"
 
@@ -43,7 +44,8 @@ typedef struct sy_host_ctx {
 
 struct sy_runtime {
     const sy_program *program;
-    const sy_graph_view *g;
+    const sy_graph_view *g;  // the graph after passes (&passes.view)
+    sy_pass_result passes;   // graph passes' rewritten node table and what they did
     sy_host_api host;
     sy_host_ctx host_ctx;
     sy_policy policy;

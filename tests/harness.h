@@ -9,8 +9,8 @@
 
 #include "switchyard/switchyard.h"
 
-static int sy_test_failures_ = 0;
-static int sy_test_checks_ = 0;
+static int sy_test_failures_ __attribute__((unused)) = 0;
+static int sy_test_checks_ __attribute__((unused)) = 0;
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \

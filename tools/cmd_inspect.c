@@ -163,6 +163,8 @@ int sy_cmd_inspect(int argc, char **argv) {
                desc ? "" : "");
         if (desc) printf("             %s\n", desc);
     }
+    printf("\npasses: %u mul(x, sigmoid(x)) fused into silu, %u dead nodes removed; %u nodes to partition\n",
+           rt->passes.n_fused_silu, rt->passes.n_removed_dead, rt->g->n_nodes);
     printf("\npartitions (%u, in execution order):\n", rt->plan.n_partitions);
     for (uint32_t p = 0; p < rt->plan.n_partitions; p++) {
         const sy_partition *P = &rt->plan.partitions[p];
