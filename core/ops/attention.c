@@ -8,21 +8,7 @@
 #include <math.h>
 #include <stdbool.h>
 
-#include "core/ops.h"
-#include "core/status.h"
-
-static bool is_float(sy_dtype dt) {
-    return dt == SY_DTYPE_F32 || dt == SY_DTYPE_F16 || dt == SY_DTYPE_BF16;
-}
-
-static bool is_index(sy_dtype dt) { return dt == SY_DTYPE_I32 || dt == SY_DTYPE_I64; }
-
-// Copies dtype and shape (not the data pointer, which belongs to the caller).
-static void set_shape(sy_tensor *out, const sy_tensor *like) {
-    out->dtype = like->dtype;
-    out->rank = like->rank;
-    for (uint32_t i = 0; i < like->rank; i++) out->dims[i] = like->dims[i];
-}
+#include "core/ops/rule_util.h"
 
 // Names of the inputs of one op, for messages ("input #2 (v) ...").
 typedef struct names {
@@ -39,13 +25,7 @@ static sy_status check_rank4(const sy_tensor *inputs, uint32_t idx, const names 
 
 // inputs[idx] must be a float dtype equal to inputs[0]'s.
 static sy_status check_float_like_first(const sy_tensor *inputs, uint32_t idx, const names *nm) {
-    SY_CHECK(is_float(inputs[0].dtype), SY_ERR_DTYPE,
-             "input #0 (%s) has dtype %s; expected f32, f16 or bf16", nm->n[0],
-             sy_dtype_name(inputs[0].dtype));
-    SY_CHECK(inputs[idx].dtype == inputs[0].dtype, SY_ERR_DTYPE,
-             "input #%u (%s) has dtype %s but %s has %s", idx, nm->n[idx],
-             sy_dtype_name(inputs[idx].dtype), nm->n[0], sy_dtype_name(inputs[0].dtype));
-    return SY_OK;
+    return sy_rule_check_float_pair(inputs, idx, nm->n[0], nm->n[idx]);
 }
 
 // Dim `axis` of inputs[idx] must equal dim `axis` of inputs[ref]; `what` names the dim.
@@ -61,7 +41,7 @@ static sy_status check_same_dim(const sy_tensor *inputs, uint32_t idx, uint32_t 
 }
 
 static sy_status check_start_pos(const sy_tensor *inputs, uint32_t idx, const names *nm) {
-    SY_CHECK(is_index(inputs[idx].dtype), SY_ERR_DTYPE,
+    SY_CHECK(sy_rule_is_index(inputs[idx].dtype), SY_ERR_DTYPE,
              "input #%u (%s) has dtype %s; expected i32 or i64", idx, nm->n[idx],
              sy_dtype_name(inputs[idx].dtype));
     SY_CHECK(sy_tensor_numel(&inputs[idx]) >= 1, SY_ERR_SHAPE,
@@ -94,9 +74,9 @@ sy_status sy_infer_ROPE(const sy_node_info *node, const sy_tensor *inputs, sy_te
              "attribute 'layout' is %lld; expected 0 (half-split) or 1 (interleaved)",
              (long long)layout);
 
-    SY_CHECK(is_float(x->dtype), SY_ERR_DTYPE,
+    SY_CHECK(sy_rule_is_float(x->dtype), SY_ERR_DTYPE,
              "input #0 (x) has dtype %s; expected f32, f16 or bf16", sy_dtype_name(x->dtype));
-    SY_CHECK(is_index(pos->dtype), SY_ERR_DTYPE,
+    SY_CHECK(sy_rule_is_index(pos->dtype), SY_ERR_DTYPE,
              "input #1 (positions) has dtype %s; expected i32 or i64", sy_dtype_name(pos->dtype));
     SY_TRY(check_rank4(inputs, 0, &nm, "[B, H, T, D]"));
     SY_CHECK(x->dims[3] % 2 == 0, SY_ERR_SHAPE,
@@ -107,7 +87,7 @@ sy_status sy_infer_ROPE(const sy_node_info *node, const sy_tensor *inputs, sy_te
              sy_format_dims(pos->dims, pos->rank, sp, sizeof sp),
              sy_format_dims(x->dims, x->rank, sx, sizeof sx), (long long)x->dims[2]);
 
-    set_shape(&outputs[0], x);
+    sy_rule_copy_shape(&outputs[0], x);
     return SY_OK;
 }
 
@@ -223,6 +203,6 @@ sy_status sy_infer_SDPA_WITH_KV_CACHE(const sy_node_info *node, const sy_tensor 
         SY_TRY(check_same_dim(inputs, 4, 3, axis, cache_dims[axis], &nm));
     SY_TRY(check_heads(&inputs[0], &inputs[1]));
 
-    set_shape(&outputs[0], &inputs[0]);
+    sy_rule_copy_shape(&outputs[0], &inputs[0]);
     return SY_OK;
 }

@@ -1,31 +1,12 @@
 // Shape and dtype rules of the linear-algebra ops: matmul (torch.matmul) and linear (x . w^T + b).
 
-#include <stdbool.h>
-
-#include "core/ops.h"
-#include "core/status.h"
-
-static bool is_float(sy_dtype dt) {
-    return dt == SY_DTYPE_F32 || dt == SY_DTYPE_F16 || dt == SY_DTYPE_BF16;
-}
-
-// Both operands must be one float dtype; input #idx is compared against input #0.
-static sy_status check_float_pair(const sy_tensor *inputs, uint32_t idx, const char *name0,
-                                  const char *name) {
-    SY_CHECK(is_float(inputs[0].dtype), SY_ERR_DTYPE,
-             "input #0 (%s) has dtype %s; expected f32, f16 or bf16", name0,
-             sy_dtype_name(inputs[0].dtype));
-    SY_CHECK(inputs[idx].dtype == inputs[0].dtype, SY_ERR_DTYPE,
-             "input #%u (%s) has dtype %s but %s has %s", idx, name,
-             sy_dtype_name(inputs[idx].dtype), name0, sy_dtype_name(inputs[0].dtype));
-    return SY_OK;
-}
+#include "core/ops/rule_util.h"
 
 sy_status sy_infer_MATMUL(const sy_node_info *node, const sy_tensor *inputs, sy_tensor *outputs) {
     (void)node;
     const sy_tensor *a = &inputs[0], *b = &inputs[1];
     char sa[96], sb[96];
-    SY_TRY(check_float_pair(inputs, 1, "a", "b"));
+    SY_TRY(sy_rule_check_float_pair(inputs, 1, "a", "b"));
     SY_CHECK(a->rank >= 1, SY_ERR_SHAPE, "input #0 (a) is a scalar; matmul needs rank >= 1");
     SY_CHECK(b->rank >= 1, SY_ERR_SHAPE, "input #1 (b) is a scalar; matmul needs rank >= 1");
 
@@ -47,9 +28,7 @@ sy_status sy_infer_MATMUL(const sy_node_info *node, const sy_tensor *inputs, sy_
     if (st != SY_OK) return sy_error_prefix(st, "batch dims of a and b");
 
     sy_tensor *y = &outputs[0];
-    y->dtype = a->dtype;
-    y->rank = batch.rank;
-    for (uint32_t i = 0; i < batch.rank; i++) y->dims[i] = batch.dims[i];
+    sy_rule_set_output(y, a->dtype, batch.rank, batch.dims);
     if (a->rank >= 2) y->dims[y->rank++] = a->dims[a->rank - 2]; // M
     if (b->rank >= 2) y->dims[y->rank++] = b->dims[b->rank - 1]; // N
     return SY_OK;
@@ -60,8 +39,8 @@ sy_status sy_infer_LINEAR(const sy_node_info *node, const sy_tensor *inputs, sy_
     const sy_tensor *bias = node->n_inputs > 2 && inputs[2].dtype != SY_DTYPE_INVALID ? &inputs[2]
                                                                                       : NULL;
     char sx[96], sw[96], sbias[96];
-    SY_TRY(check_float_pair(inputs, 1, "x", "w"));
-    if (bias) SY_TRY(check_float_pair(inputs, 2, "x", "b"));
+    SY_TRY(sy_rule_check_float_pair(inputs, 1, "x", "w"));
+    if (bias) SY_TRY(sy_rule_check_float_pair(inputs, 2, "x", "b"));
 
     SY_CHECK(x->rank >= 1, SY_ERR_SHAPE, "input #0 (x) is a scalar; linear needs rank >= 1");
     SY_CHECK(w->rank == 2, SY_ERR_SHAPE, "input #1 (w) has shape %s; expected [N, K]",
@@ -77,9 +56,7 @@ sy_status sy_infer_LINEAR(const sy_node_info *node, const sy_tensor *inputs, sy_
                  sy_format_dims(w->dims, w->rank, sw, sizeof sw), (long long)w->dims[0]);
 
     sy_tensor *y = &outputs[0];
-    y->dtype = x->dtype;
-    y->rank = x->rank;
-    for (uint32_t i = 0; i < x->rank; i++) y->dims[i] = x->dims[i];
+    sy_rule_copy_shape(y, x);
     y->dims[y->rank - 1] = w->dims[0];
     return SY_OK;
 }

@@ -1,24 +1,9 @@
 // Shape and dtype rules of the data-movement ops: embedding, reshape, transpose, slice, concat,
 // expand, gather. They move elements without looking at them, so most accept any dtype.
 
-#include <stdio.h>
-
-#include "core/ops.h"
-#include "core/status.h"
-
-static int is_float(sy_dtype dt) {
-    return dt == SY_DTYPE_F32 || dt == SY_DTYPE_F16 || dt == SY_DTYPE_BF16;
-}
-
-static int is_index(sy_dtype dt) { return dt == SY_DTYPE_I32 || dt == SY_DTYPE_I64; }
+#include "core/ops/rule_util.h"
 
 static int is_valid(sy_dtype dt) { return dt > SY_DTYPE_INVALID && (unsigned)dt < SY_DTYPE_COUNT; }
-
-static void set_output(sy_tensor *out, sy_dtype dtype, uint32_t rank, const int64_t *dims) {
-    out->dtype = dtype;
-    out->rank = rank;
-    for (uint32_t i = 0; i < rank; i++) out->dims[i] = dims[i];
-}
 
 // Checks that input #index is present with a real dtype (the "any dtype" ops).
 static sy_status check_present(const sy_tensor *inputs, uint32_t index) {
@@ -27,15 +12,27 @@ static sy_status check_present(const sy_tensor *inputs, uint32_t index) {
     return SY_OK;
 }
 
+// The required attribute 'shape' of reshape and expand: at most SY_MAX_RANK entries (borrowed).
+static sy_status get_shape_attr(const sy_node_info *node, const int64_t **shape, uint32_t *n) {
+    const int64_t *v;
+    uint32_t count;
+    SY_TRY(sy_attr_get_ints(node, "shape", 1, &v, &count));
+    SY_CHECK(count <= SY_MAX_RANK, SY_ERR_INVALID_ARGUMENT,
+             "attribute 'shape' has %u entries; at most %d", count, SY_MAX_RANK);
+    *shape = v;
+    *n = count;
+    return SY_OK;
+}
+
 sy_status sy_infer_EMBEDDING(const sy_node_info *node, const sy_tensor *inputs, sy_tensor *outputs) {
     const sy_tensor *table = &inputs[0], *ids = &inputs[1];
     char buf[96];
     (void)node;
-    SY_CHECK(is_float(table->dtype), SY_ERR_DTYPE,
+    SY_CHECK(sy_rule_is_float(table->dtype), SY_ERR_DTYPE,
              "input #0 (table) has dtype %s; embedding tables are f32, f16 or bf16", sy_dtype_name(table->dtype));
     SY_CHECK(table->rank == 2, SY_ERR_SHAPE, "input #0 (table) has shape %s; embedding needs [V, D]",
              sy_format_dims(table->dims, table->rank, buf, sizeof buf));
-    SY_CHECK(is_index(ids->dtype), SY_ERR_DTYPE, "input #1 (ids) has dtype %s; embedding ids are i32 or i64",
+    SY_CHECK(sy_rule_is_index(ids->dtype), SY_ERR_DTYPE, "input #1 (ids) has dtype %s; embedding ids are i32 or i64",
              sy_dtype_name(ids->dtype));
     SY_CHECK(ids->rank < SY_MAX_RANK, SY_ERR_SHAPE,
              "input #1 (ids) has rank %u; the output would have rank %u > %d", ids->rank,
@@ -43,7 +40,7 @@ sy_status sy_infer_EMBEDDING(const sy_node_info *node, const sy_tensor *inputs, 
     int64_t dims[SY_MAX_RANK];
     for (uint32_t i = 0; i < ids->rank; i++) dims[i] = ids->dims[i];
     dims[ids->rank] = table->dims[1];
-    set_output(&outputs[0], table->dtype, ids->rank + 1, dims);
+    sy_rule_set_output(&outputs[0], table->dtype, ids->rank + 1, dims);
     return SY_OK;
 }
 
@@ -53,9 +50,7 @@ sy_status sy_infer_RESHAPE(const sy_node_info *node, const sy_tensor *inputs, sy
     uint32_t n;
     char sx[96], ss[96];
     SY_TRY(check_present(inputs, 0));
-    SY_TRY(sy_attr_get_ints(node, "shape", 1, &shape, &n));
-    SY_CHECK(n <= SY_MAX_RANK, SY_ERR_INVALID_ARGUMENT, "attribute 'shape' has %u entries; at most %d",
-             n, SY_MAX_RANK);
+    SY_TRY(get_shape_attr(node, &shape, &n));
 
     int64_t dims[SY_MAX_RANK], known = 1; // known: product of every dim but the inferred one
     int inferred = -1;
@@ -93,7 +88,7 @@ sy_status sy_infer_RESHAPE(const sy_node_info *node, const sy_tensor *inputs, sy
                  sy_format_dims(x->dims, x->rank, sx, sizeof sx), (long long)numel,
                  sy_format_dims(shape, n, ss, sizeof ss), (long long)known);
     }
-    set_output(&outputs[0], x->dtype, n, dims);
+    sy_rule_set_output(&outputs[0], x->dtype, n, dims);
     return SY_OK;
 }
 
@@ -115,7 +110,7 @@ sy_status sy_infer_TRANSPOSE(const sy_node_info *node, const sy_tensor *inputs, 
         seen |= 1u << p;
         dims[i] = x->dims[p];
     }
-    set_output(&outputs[0], x->dtype, n, dims);
+    sy_rule_set_output(&outputs[0], x->dtype, n, dims);
     return SY_OK;
 }
 
@@ -140,7 +135,7 @@ sy_status sy_infer_SLICE(const sy_node_info *node, const sy_tensor *inputs, sy_t
     int64_t dims[SY_MAX_RANK];
     for (uint32_t i = 0; i < x->rank; i++) dims[i] = x->dims[i];
     dims[a] = end > start ? (end - start - 1) / step + 1 : 0;
-    set_output(&outputs[0], x->dtype, x->rank, dims);
+    sy_rule_set_output(&outputs[0], x->dtype, x->rank, dims);
     return SY_OK;
 }
 
@@ -157,8 +152,7 @@ sy_status sy_infer_CONCAT(const sy_node_info *node, const sy_tensor *inputs, sy_
     dims[a] = 0;
     for (uint32_t i = 0; i < node->n_inputs; i++) {
         const sy_tensor *x = &inputs[i];
-        SY_CHECK(x->dtype == x0->dtype, SY_ERR_DTYPE, "input #%u has dtype %s but input #0 has %s", i,
-                 sy_dtype_name(x->dtype), sy_dtype_name(x0->dtype));
+        SY_TRY(sy_rule_check_same_dtype(inputs, i));
         int same = x->rank == x0->rank;
         for (uint32_t d = 0; same && d < x0->rank; d++) same = d == a || x->dims[d] == x0->dims[d];
         SY_CHECK(same, SY_ERR_SHAPE, "input #%u has shape %s but input #0 has %s; only axis %u may differ",
@@ -166,7 +160,7 @@ sy_status sy_infer_CONCAT(const sy_node_info *node, const sy_tensor *inputs, sy_
                  sy_format_dims(x0->dims, x0->rank, s0, sizeof s0), a);
         dims[a] += x->dims[a];
     }
-    set_output(&outputs[0], x0->dtype, x0->rank, dims);
+    sy_rule_set_output(&outputs[0], x0->dtype, x0->rank, dims);
     return SY_OK;
 }
 
@@ -176,9 +170,7 @@ sy_status sy_infer_EXPAND(const sy_node_info *node, const sy_tensor *inputs, sy_
     uint32_t n;
     char sx[96], ss[96];
     SY_TRY(check_present(inputs, 0));
-    SY_TRY(sy_attr_get_ints(node, "shape", 1, &shape, &n));
-    SY_CHECK(n <= SY_MAX_RANK, SY_ERR_INVALID_ARGUMENT, "attribute 'shape' has %u entries; at most %d",
-             n, SY_MAX_RANK);
+    SY_TRY(get_shape_attr(node, &shape, &n));
     SY_CHECK(n >= x->rank, SY_ERR_SHAPE, "attribute 'shape' %s has fewer dims than input #0 %s",
              sy_format_dims(shape, n, ss, sizeof ss), sy_format_dims(x->dims, x->rank, sx, sizeof sx));
     uint32_t lead = n - x->rank; // new leading dims
@@ -200,7 +192,7 @@ sy_status sy_infer_EXPAND(const sy_node_info *node, const sy_tensor *inputs, sy_
         }
         dims[i] = v;
     }
-    set_output(&outputs[0], x->dtype, n, dims);
+    sy_rule_set_output(&outputs[0], x->dtype, n, dims);
     return SY_OK;
 }
 
@@ -210,7 +202,7 @@ sy_status sy_infer_GATHER(const sy_node_info *node, const sy_tensor *inputs, sy_
     uint32_t a;
     char buf[96];
     SY_TRY(check_present(inputs, 0));
-    SY_CHECK(is_index(idx->dtype), SY_ERR_DTYPE, "input #1 (indices) has dtype %s; gather indices are i32 or i64",
+    SY_CHECK(sy_rule_is_index(idx->dtype), SY_ERR_DTYPE, "input #1 (indices) has dtype %s; gather indices are i32 or i64",
              sy_dtype_name(idx->dtype));
     SY_CHECK(idx->rank == 1, SY_ERR_SHAPE, "input #1 (indices) has shape %s; gather needs 1-D indices",
              sy_format_dims(idx->dims, idx->rank, buf, sizeof buf));
@@ -219,6 +211,6 @@ sy_status sy_infer_GATHER(const sy_node_info *node, const sy_tensor *inputs, sy_
     int64_t dims[SY_MAX_RANK];
     for (uint32_t i = 0; i < x->rank; i++) dims[i] = x->dims[i];
     dims[a] = idx->dims[0];
-    set_output(&outputs[0], x->dtype, x->rank, dims);
+    sy_rule_set_output(&outputs[0], x->dtype, x->rank, dims);
     return SY_OK;
 }

@@ -3,27 +3,15 @@
 
 #include <math.h>
 
-#include "core/ops.h"
-#include "core/status.h"
-
-static int is_float(sy_dtype dt) {
-    return dt == SY_DTYPE_F32 || dt == SY_DTYPE_F16 || dt == SY_DTYPE_BF16;
-}
-
-static void copy_shape(sy_tensor *out, const sy_tensor *in) {
-    out->dtype = in->dtype;
-    out->rank = in->rank;
-    for (uint32_t i = 0; i < in->rank; i++) out->dims[i] = in->dims[i];
-}
+#include "core/ops/rule_util.h"
 
 sy_status sy_infer_SOFTMAX(const sy_node_info *node, const sy_tensor *inputs, sy_tensor *outputs) {
     int64_t axis;
     uint32_t a;
-    SY_CHECK(is_float(inputs[0].dtype), SY_ERR_DTYPE, "input #0 has dtype %s; softmax accepts f32, f16 or bf16",
-             sy_dtype_name(inputs[0].dtype));
+    SY_TRY(sy_rule_check_dtype(node, inputs, 0, SY_DTYPES_FLOAT));
     SY_TRY(sy_attr_get_int(node, "axis", 0, -1, &axis));
     SY_TRY(sy_normalize_axis(axis, inputs[0].rank, "attribute 'axis'", &a));
-    copy_shape(&outputs[0], &inputs[0]);
+    sy_rule_copy_shape(&outputs[0], &inputs[0]);
     return SY_OK;
 }
 
@@ -35,15 +23,13 @@ static sy_status last_axis_norm_rule(const sy_node_info *node, const sy_tensor *
     const char *op = sy_op_name(node->op);
     char sx[96], sp[96];
     float eps;
-    SY_CHECK(is_float(x->dtype), SY_ERR_DTYPE, "input #0 has dtype %s; %s accepts f32, f16 or bf16",
-             sy_dtype_name(x->dtype), op);
+    SY_TRY(sy_rule_check_dtype(node, inputs, 0, SY_DTYPES_FLOAT));
     SY_CHECK(x->rank >= 1, SY_ERR_SHAPE, "input #0 is a scalar; %s needs rank >= 1", op);
     int64_t d = x->dims[x->rank - 1];
     for (uint32_t i = 1; i < node->n_inputs; i++) {
         const sy_tensor *p = &inputs[i];
         if (i >= 2 && p->dtype == SY_DTYPE_INVALID) continue; // absent optional bias
-        SY_CHECK(p->dtype == x->dtype, SY_ERR_DTYPE, "input #%u has dtype %s but input #0 has %s", i,
-                 sy_dtype_name(p->dtype), sy_dtype_name(x->dtype));
+        SY_TRY(sy_rule_check_same_dtype(inputs, i));
         SY_CHECK(p->rank == 1 && p->dims[0] == d, SY_ERR_SHAPE,
                  "input #%u has shape %s but must be [%lld] (the last dim of input #0 %s)", i,
                  sy_format_dims(p->dims, p->rank, sp, sizeof sp), (long long)d,
@@ -52,7 +38,7 @@ static sy_status last_axis_norm_rule(const sy_node_info *node, const sy_tensor *
     SY_TRY(sy_attr_get_float(node, "eps", 0, eps_default, &eps));
     SY_CHECK(eps >= 0.0f && isfinite(eps), SY_ERR_INVALID_ARGUMENT,
              "attribute 'eps' must be finite and >= 0, not %g", (double)eps);
-    copy_shape(&outputs[0], x);
+    sy_rule_copy_shape(&outputs[0], x);
     return SY_OK;
 }
 

@@ -1,21 +1,14 @@
 // Shape and dtype rule of the reductions sum, mean and max: one rule, parameterised by the
 // dtypes each accepts.
 
-#include "core/ops.h"
-#include "core/status.h"
-
-#define DT(name) (1u << SY_DTYPE_##name)
-#define FLOATS (DT(F32) | DT(F16) | DT(BF16))
-#define FLOATS_INTS (FLOATS | DT(I32) | DT(I64))
+#include "core/ops/rule_util.h"
 
 // Reduces the axes in attribute `axes` (all axes when absent), keeping them as size 1 when
 // `keepdim` is 1.
 static sy_status reduce_rule(const sy_node_info *node, const sy_tensor *inputs, sy_tensor *outputs,
-                             unsigned allowed, const char *allowed_names) {
+                             unsigned allowed) {
     const sy_tensor *x = &inputs[0];
-    SY_CHECK((unsigned)x->dtype < SY_DTYPE_COUNT && (allowed & (1u << x->dtype)), SY_ERR_DTYPE,
-             "input #0 has dtype %s; %s accepts %s", sy_dtype_name(x->dtype), sy_op_name(node->op),
-             allowed_names);
+    SY_TRY(sy_rule_check_dtype(node, inputs, 0, allowed));
 
     const int64_t *axes;
     uint32_t n_axes;
@@ -46,18 +39,16 @@ static sy_status reduce_rule(const sy_node_info *node, const sy_tensor *inputs, 
             out.dims[out.rank++] = x->dims[i];
         }
     }
-    outputs[0].dtype = out.dtype;
-    outputs[0].rank = out.rank;
-    for (uint32_t i = 0; i < out.rank; i++) outputs[0].dims[i] = out.dims[i];
+    sy_rule_copy_shape(&outputs[0], &out);
     return SY_OK;
 }
 
 sy_status sy_infer_SUM(const sy_node_info *node, const sy_tensor *inputs, sy_tensor *outputs) {
-    return reduce_rule(node, inputs, outputs, FLOATS_INTS, "f32, f16, bf16, i32 or i64");
+    return reduce_rule(node, inputs, outputs, SY_DTYPES_FLOAT_INT);
 }
 sy_status sy_infer_MEAN(const sy_node_info *node, const sy_tensor *inputs, sy_tensor *outputs) {
-    return reduce_rule(node, inputs, outputs, FLOATS, "f32, f16 or bf16");
+    return reduce_rule(node, inputs, outputs, SY_DTYPES_FLOAT);
 }
 sy_status sy_infer_MAX(const sy_node_info *node, const sy_tensor *inputs, sy_tensor *outputs) {
-    return reduce_rule(node, inputs, outputs, FLOATS_INTS, "f32, f16, bf16, i32 or i64");
+    return reduce_rule(node, inputs, outputs, SY_DTYPES_FLOAT_INT);
 }

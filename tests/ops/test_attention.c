@@ -6,101 +6,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "core/half.h"
-#include "core/ops.h"
-#include "delegates/portable/kernels.h"
-#include "harness.h"
+#include "ops_test_util.h"
 
 // --- helpers ---
 
-static const uint32_t node_ids[8] = {0, 1, 2, 3, 4, 5, 6, 7};
-
-static sy_node_info make_node(sy_op op, uint32_t n_inputs, const sy_attr *attrs,
-                              uint32_t n_attrs) {
-    sy_node_info n = {0};
-    n.name = "n";
-    n.op = op;
-    n.n_inputs = n_inputs;
-    n.n_outputs = sy_op_get(op)->n_outputs;
-    n.inputs = node_ids;
-    n.outputs = node_ids + n_inputs;
-    n.attrs = attrs;
-    n.n_attrs = n_attrs;
-    return n;
-}
-
-static sy_attr attr_int(const char *name, int64_t v) {
-    sy_attr a = {0};
-    a.name = name;
-    a.type = SY_ATTR_INT;
-    a.n = 1;
-    a.u.i = v;
-    return a;
-}
-
-static sy_attr attr_float(const char *name, float v) {
-    sy_attr a = {0};
-    a.name = name;
-    a.type = SY_ATTR_FLOAT;
-    a.n = 1;
-    a.u.f = v;
-    return a;
-}
-
-static sy_tensor tensor(sy_dtype dtype, void *data, uint32_t rank, const int64_t *dims) {
-    sy_tensor t = {0};
-    t.dtype = dtype;
-    t.data = data;
-    t.rank = rank;
-    for (uint32_t i = 0; i < rank; i++) t.dims[i] = dims[i];
-    return t;
-}
-
 #define T4(dt, data, a, b, c, d) tensor((dt), (data), 4, (int64_t[]){(a), (b), (c), (d)})
 #define NONE tensor(SY_DTYPE_INVALID, NULL, 0, NULL)
-
-static int same_shape(const sy_tensor *t, uint32_t rank, const int64_t *dims) {
-    if (t->rank != rank) return 0;
-    for (uint32_t i = 0; i < rank; i++)
-        if (t->dims[i] != dims[i]) return 0;
-    return 1;
-}
-
-static uint32_t rng_state = 777u;
-static float frand(void) { // uniform in [-1, 1)
-    rng_state = rng_state * 1664525u + 1013904223u;
-    return (float)(rng_state >> 8) / (float)(1u << 23) - 1.0f;
-}
-
-static float *random_floats(int64_t n, float scale) {
-    float *p = malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
-    for (int64_t i = 0; i < n; i++) p[i] = scale * frand();
-    return p;
-}
-
-// Storage of src in dtype dt (malloc'd); src is rounded in place to what the storage holds, so a
-// reference computed from src sees exactly the kernel's inputs.
-static void *store_as(float *src, int64_t n, sy_dtype dt) {
-    if (dt == SY_DTYPE_F32) {
-        float *p = malloc((size_t)(n > 0 ? n : 1) * 4);
-        memcpy(p, src, (size_t)n * 4);
-        return p;
-    }
-    uint16_t *p = malloc((size_t)(n > 0 ? n : 1) * 2);
-    for (int64_t i = 0; i < n; i++) {
-        p[i] = dt == SY_DTYPE_F16 ? sy_f32_to_f16(src[i]) : sy_f32_to_bf16(src[i]);
-        src[i] = dt == SY_DTYPE_F16 ? sy_f16_to_f32(p[i]) : sy_bf16_to_f32(p[i]);
-    }
-    return p;
-}
-
-static void load_as_f32(const void *data, sy_dtype dt, int64_t n, float *dst) {
-    for (int64_t i = 0; i < n; i++) {
-        if (dt == SY_DTYPE_F32) dst[i] = ((const float *)data)[i];
-        else if (dt == SY_DTYPE_F16) dst[i] = sy_f16_to_f32(((const uint16_t *)data)[i]);
-        else dst[i] = sy_bf16_to_f32(((const uint16_t *)data)[i]);
-    }
-}
 
 // --- naive references ---
 
@@ -197,7 +108,7 @@ static void check_sdpa(const sdpa_case *c, sy_dtype dt, float atol, float rtol) 
     if (c->bmask) in[3] = tensor(SY_DTYPE_BOOL, (void *)c->bmask, c->mask_rank, c->mask_dims);
     sy_tensor out = {0};
     CHECK_OK(sy_infer_SDPA(&node, in, &out));
-    CHECK(out.dtype == dt && same_shape(&out, 4, (int64_t[]){c->b, c->hq, c->tq, c->dv}));
+    CHECK(out.dtype == dt && shape_is(&out, 4, (int64_t[]){c->b, c->hq, c->tq, c->dv}));
     out.data = os;
     CHECK_OK(sy_portable_SDPA(&node, in, &out));
     load_as_f32(os, dt, no, got);
@@ -221,7 +132,7 @@ static void test_rope_hand(void) {
                        tensor(SY_DTYPE_I32, pos, 1, (int64_t[]){1})};
     sy_tensor out = {0};
     CHECK_OK(sy_infer_ROPE(&node, in, &out));
-    CHECK(out.dtype == SY_DTYPE_F32 && same_shape(&out, 4, (int64_t[]){1, 1, 1, 4}));
+    CHECK(out.dtype == SY_DTYPE_F32 && shape_is(&out, 4, (int64_t[]){1, 1, 1, 4}));
     out.data = y;
     // half-split: pairs (0, 2) and (1, 3)
     CHECK_OK(sy_portable_ROPE(&node, in, &out));
@@ -270,7 +181,7 @@ static void check_rope_random(sy_dtype dt, int layout, int64_t d, float atol) {
     sy_tensor in[2] = {T4(dt, xs, nb, nh, nt, d), tensor(SY_DTYPE_I64, (void *)pos, 1, &nt)};
     sy_tensor out = {0};
     CHECK_OK(sy_infer_ROPE(&node, in, &out));
-    CHECK(out.dtype == dt && same_shape(&out, 4, in[0].dims));
+    CHECK(out.dtype == dt && shape_is(&out, 4, in[0].dims));
     out.data = ys;
     CHECK_OK(sy_portable_ROPE(&node, in, &out));
     load_as_f32(ys, dt, n, got);
@@ -404,7 +315,7 @@ static void test_sdpa_two_keys(void) {
                        T4(SY_DTYPE_F32, v, 1, 1, 2, 2)};
     sy_tensor out = {0};
     CHECK_OK(sy_infer_SDPA(&node, in, &out));
-    CHECK(same_shape(&out, 4, (int64_t[]){1, 1, 1, 2}));
+    CHECK(shape_is(&out, 4, (int64_t[]){1, 1, 1, 2}));
     out.data = y;
     CHECK_OK(sy_portable_SDPA(&node, in, &out));
     CHECK_NEAR(y[0], p0 * 1 + p1 * 3, 1e-6);
@@ -521,7 +432,7 @@ static void test_sdpa_errors(void) {
     CHECK_FAILS(sy_infer_SDPA(&node, in, &out), SY_ERR_INVALID_ARGUMENT, "'scale' is nan");
     node.n_attrs = 1;
     CHECK_OK(sy_infer_SDPA(&node, in, &out));
-    CHECK(same_shape(&out, 4, (int64_t[]){1, 9, 4, 5}));
+    CHECK(shape_is(&out, 4, (int64_t[]){1, 9, 4, 5}));
 
     in[1].dims[1] = in[2].dims[1] = 2;
     CHECK_FAILS(sy_infer_SDPA(&node, in, &out), SY_ERR_SHAPE,
@@ -580,7 +491,7 @@ static sy_status run_kv(const kv_case *c, float *q, float *k, float *v, float *k
                        tensor(SY_DTYPE_I64, &start, 1, (int64_t[]){1})};
     sy_tensor out = {0};
     CHECK_OK(sy_infer_SDPA_WITH_KV_CACHE(&node, in, &out));
-    CHECK(out.dtype == SY_DTYPE_F32 && same_shape(&out, 4, in[0].dims));
+    CHECK(out.dtype == SY_DTYPE_F32 && shape_is(&out, 4, in[0].dims));
     out.data = y;
     return sy_portable_SDPA_WITH_KV_CACHE(&node, in, &out);
 }
@@ -735,7 +646,7 @@ static void test_kv_cache_errors(void) {
                        T4(SY_DTYPE_F32, NULL, 1, 2, 8, 4),
                        tensor(SY_DTYPE_I32, NULL, 1, (int64_t[]){1})};
     CHECK_OK(sy_infer_SDPA_WITH_KV_CACHE(&node, in, &out));
-    CHECK(same_shape(&out, 4, (int64_t[]){1, 6, 3, 4}));
+    CHECK(shape_is(&out, 4, (int64_t[]){1, 6, 3, 4}));
     in[4].dims[2] = 9;
     CHECK_FAILS(sy_infer_SDPA_WITH_KV_CACHE(&node, in, &out), SY_ERR_SHAPE,
                 "input #4 (v_cache) has shape [1,2,9,4] but k_cache has [1,2,8,4]: the cache "
@@ -775,6 +686,7 @@ static void test_kv_cache_errors(void) {
 }
 
 int main(void) {
+    random_seed(777u);
     RUN(test_rope_hand);
     RUN(test_rope_random);
     RUN(test_rope_errors);

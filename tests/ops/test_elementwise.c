@@ -4,74 +4,7 @@
 
 #include <stdint.h>
 
-#include "core/half.h"
-#include "core/ops.h"
-#include "delegates/portable/kernels.h"
-#include "harness.h"
-
-// --- helpers ---
-
-#define DIMS(...) ((const int64_t[]){__VA_ARGS__})
-
-static sy_node_info make_node(sy_op op, uint32_t n_inputs, const sy_attr *attrs, uint32_t n_attrs) {
-    sy_node_info n = {0};
-    n.name = "n";
-    n.op = op;
-    n.n_inputs = n_inputs;
-    n.n_outputs = 1;
-    n.attrs = attrs;
-    n.n_attrs = n_attrs;
-    return n;
-}
-
-static sy_tensor tensor(sy_dtype dtype, void *data, uint32_t rank, const int64_t *dims) {
-    sy_tensor t = {0};
-    t.dtype = dtype;
-    t.data = data;
-    t.rank = rank;
-    for (uint32_t i = 0; i < rank; i++) t.dims[i] = dims[i];
-    return t;
-}
-
-static sy_attr attr_int(const char *name, int64_t v) {
-    sy_attr a = {0};
-    a.name = name;
-    a.type = SY_ATTR_INT;
-    a.n = 1;
-    a.u.i = v;
-    return a;
-}
-
-static sy_attr attr_float(const char *name, float v) {
-    sy_attr a = {0};
-    a.name = name;
-    a.type = SY_ATTR_FLOAT;
-    a.n = 1;
-    a.u.f = v;
-    return a;
-}
-
-static int shape_is(const sy_tensor *t, uint32_t rank, const int64_t *dims) {
-    if (t->rank != rank) return 0;
-    for (uint32_t i = 0; i < rank; i++)
-        if (t->dims[i] != dims[i]) return 0;
-    return 1;
-}
-
-// Rule, then kernel into `out_data`; the output tensor is left in *out.
-static sy_status run(sy_infer_fn infer, sy_portable_kernel_fn kernel, const sy_node_info *node,
-                     const sy_tensor *inputs, sy_tensor *out, void *out_data) {
-    sy_tensor o = {0};
-    sy_status st = infer(node, inputs, &o);
-    if (st != SY_OK) return st;
-    o.data = out_data;
-    *out = o;
-    return kernel(node, inputs, out);
-}
-#define OP(id) sy_infer_##id, sy_portable_##id
-
-static uint16_t to_half(sy_dtype dt, float v) { return dt == SY_DTYPE_F16 ? sy_f32_to_f16(v) : sy_f32_to_bf16(v); }
-static float from_half(sy_dtype dt, uint16_t h) { return dt == SY_DTYPE_F16 ? sy_f16_to_f32(h) : sy_bf16_to_f32(h); }
+#include "ops_test_util.h"
 
 // --- binary ---
 

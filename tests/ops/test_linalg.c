@@ -4,77 +4,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "core/half.h"
-#include "core/ops.h"
-#include "delegates/portable/kernels.h"
-#include "harness.h"
+#include "ops_test_util.h"
 
 // --- helpers ---
-
-static const uint32_t node_ids[8] = {0, 1, 2, 3, 4, 5, 6, 7};
-
-static sy_node_info make_node(sy_op op, uint32_t n_inputs) {
-    sy_node_info n = {0};
-    n.name = "n";
-    n.op = op;
-    n.n_inputs = n_inputs;
-    n.n_outputs = 1;
-    n.inputs = node_ids;
-    n.outputs = node_ids + n_inputs;
-    return n;
-}
-
-static sy_tensor tensor(sy_dtype dtype, void *data, uint32_t rank, const int64_t *dims) {
-    sy_tensor t = {0};
-    t.dtype = dtype;
-    t.data = data;
-    t.rank = rank;
-    for (uint32_t i = 0; i < rank; i++) t.dims[i] = dims[i];
-    return t;
-}
-
-static int same_shape(const sy_tensor *t, uint32_t rank, const int64_t *dims) {
-    if (t->rank != rank) return 0;
-    for (uint32_t i = 0; i < rank; i++)
-        if (t->dims[i] != dims[i]) return 0;
-    return 1;
-}
-
-static uint32_t rng_state = 12345u;
-static float frand(void) { // uniform in [-1, 1)
-    rng_state = rng_state * 1664525u + 1013904223u;
-    return (float)(rng_state >> 8) / (float)(1u << 23) - 1.0f;
-}
-
-static float *random_floats(int64_t n) {
-    float *p = malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
-    for (int64_t i = 0; i < n; i++) p[i] = frand();
-    return p;
-}
-
-// Storage of `src` in dtype dt (malloc'd); src is rounded in place to what the storage holds,
-// so a reference computed from src sees exactly the kernel's inputs.
-static void *store_as(float *src, int64_t n, sy_dtype dt) {
-    if (dt == SY_DTYPE_F32) {
-        float *p = malloc((size_t)n * 4);
-        memcpy(p, src, (size_t)n * 4);
-        return p;
-    }
-    uint16_t *p = malloc((size_t)n * 2);
-    for (int64_t i = 0; i < n; i++) {
-        p[i] = dt == SY_DTYPE_F16 ? sy_f32_to_f16(src[i]) : sy_f32_to_bf16(src[i]);
-        src[i] = dt == SY_DTYPE_F16 ? sy_f16_to_f32(p[i]) : sy_bf16_to_f32(p[i]);
-    }
-    return p;
-}
-
-static void load_as_f32(const void *data, sy_dtype dt, int64_t n, float *dst) {
-    for (int64_t i = 0; i < n; i++) {
-        if (dt == SY_DTYPE_F32) dst[i] = ((const float *)data)[i];
-        else if (dt == SY_DTYPE_F16) dst[i] = sy_f16_to_f32(((const uint16_t *)data)[i]);
-        else dst[i] = sy_bf16_to_f32(((const uint16_t *)data)[i]);
-    }
-}
 
 // Runs the rule, checks the output shape, then the kernel into `out_data`.
 static void run_op(const sy_node_info *node, sy_tensor *inputs, void *out_data, uint32_t rank,
@@ -82,7 +14,7 @@ static void run_op(const sy_node_info *node, sy_tensor *inputs, void *out_data, 
     sy_tensor out = {0};
     CHECK_OK(sy_op_get(node->op)->infer(node, inputs, &out));
     CHECK(out.dtype == dtype);
-    CHECK(same_shape(&out, rank, dims));
+    CHECK(shape_is(&out, rank, dims));
     out.data = out_data;
     CHECK_OK(node->op == SY_OP_MATMUL ? sy_portable_MATMUL(node, inputs, &out)
                                       : sy_portable_LINEAR(node, inputs, &out));
@@ -123,7 +55,7 @@ static void matmul_ref(const float *a, const int64_t *adims, uint32_t ra, const 
 // --- matmul ---
 
 static void test_matmul_2x2(void) {
-    sy_node_info node = make_node(SY_OP_MATMUL, 2);
+    sy_node_info node = make_node(SY_OP_MATMUL, 2, NULL, 0);
     float a[] = {1, 2, 3, 4}, b[] = {5, 6, 7, 8}, y[4] = {0};
     const float expect[] = {19, 22, 43, 50}; // [[1*5+2*7, 1*6+2*8], [3*5+4*7, 3*6+4*8]]
     sy_tensor in[2] = {tensor(SY_DTYPE_F32, a, 2, (int64_t[]){2, 2}),
@@ -133,7 +65,7 @@ static void test_matmul_2x2(void) {
 }
 
 static void test_matmul_1d(void) {
-    sy_node_info node = make_node(SY_OP_MATMUL, 2);
+    sy_node_info node = make_node(SY_OP_MATMUL, 2, NULL, 0);
     float v3[] = {1, 2, 3}, w[] = {1, 2, 3, 4, 5, 6}; // w as [3, 2] or [2, 3]
     float y[2] = {0};
     // [3] . [3] -> scalar 1 + 4 + 9
@@ -163,12 +95,12 @@ static void test_matmul_1d(void) {
 static void check_matmul_random(sy_dtype dt, const int64_t *adims, uint32_t ra,
                                 const int64_t *bdims, uint32_t rb, const int64_t *ydims,
                                 uint32_t ry, float atol, float rtol) {
-    sy_node_info node = make_node(SY_OP_MATMUL, 2);
+    sy_node_info node = make_node(SY_OP_MATMUL, 2, NULL, 0);
     int64_t na = 1, nb = 1, ny = 1;
     for (uint32_t i = 0; i < ra; i++) na *= adims[i];
     for (uint32_t i = 0; i < rb; i++) nb *= bdims[i];
     for (uint32_t i = 0; i < ry; i++) ny *= ydims[i];
-    float *a = random_floats(na), *b = random_floats(nb);
+    float *a = random_floats(na, 1.0f), *b = random_floats(nb, 1.0f);
     void *as = store_as(a, na, dt), *bs = store_as(b, nb, dt);
     float *expect = malloc((size_t)ny * 4), *got = malloc((size_t)ny * 4);
     void *ys = malloc((size_t)ny * 4);
@@ -203,7 +135,7 @@ static void test_matmul_half(void) {
 }
 
 static void test_matmul_errors(void) {
-    sy_node_info node = make_node(SY_OP_MATMUL, 2);
+    sy_node_info node = make_node(SY_OP_MATMUL, 2, NULL, 0);
     sy_tensor out = {0};
     sy_tensor in[2] = {tensor(SY_DTYPE_F32, NULL, 2, (int64_t[]){2, 3}),
                        tensor(SY_DTYPE_F32, NULL, 2, (int64_t[]){4, 5})};
@@ -225,7 +157,7 @@ static void test_matmul_errors(void) {
 // --- linear ---
 
 static void test_linear_bias(void) {
-    sy_node_info node = make_node(SY_OP_LINEAR, 3);
+    sy_node_info node = make_node(SY_OP_LINEAR, 3, NULL, 0);
     float x[] = {1, 2, -1, 3}, w[] = {1, 0, 0, 1, 1, 1}, b[] = {10, 20, 30}, y[6] = {0};
     // rows [1, 2] and [-1, 3] against w rows [1,0], [0,1], [1,1], plus b
     const float expect[] = {11, 22, 33, 9, 23, 32};
@@ -247,8 +179,8 @@ static void test_linear_bias(void) {
 static void check_linear_random(sy_dtype dt, int with_bias, float atol, float rtol) {
     // x: (2, 3, 7), w: (5, 7), b: (5) -> y: (2, 3, 5)
     const int64_t xd[] = {2, 3, 7}, wd[] = {5, 7}, bd[] = {5}, yd[] = {2, 3, 5};
-    sy_node_info node = make_node(SY_OP_LINEAR, with_bias ? 3 : 2);
-    float *x = random_floats(42), *w = random_floats(35), *b = random_floats(5);
+    sy_node_info node = make_node(SY_OP_LINEAR, with_bias ? 3 : 2, NULL, 0);
+    float *x = random_floats(42, 1.0f), *w = random_floats(35, 1.0f), *b = random_floats(5, 1.0f);
     void *xs = store_as(x, 42, dt), *ws = store_as(w, 35, dt), *bs = store_as(b, 5, dt);
     float expect[30], got[30], ys[30]; // ys: storage of y in dtype dt
     for (int r = 0; r < 6; r++)
@@ -272,7 +204,7 @@ static void test_linear_rank3(void) {
 }
 
 static void test_linear_errors(void) {
-    sy_node_info node = make_node(SY_OP_LINEAR, 3);
+    sy_node_info node = make_node(SY_OP_LINEAR, 3, NULL, 0);
     sy_tensor out = {0};
     sy_tensor in[3] = {tensor(SY_DTYPE_F32, NULL, 2, (int64_t[]){4, 8}),
                        tensor(SY_DTYPE_F32, NULL, 2, (int64_t[]){16, 7}),
@@ -298,10 +230,11 @@ static void test_linear_errors(void) {
     // A valid rank-4 x keeps its leading dims.
     in[0] = tensor(SY_DTYPE_F32, NULL, 4, (int64_t[]){2, 1, 3, 8});
     CHECK_OK(sy_infer_LINEAR(&node, in, &out));
-    CHECK(same_shape(&out, 4, (int64_t[]){2, 1, 3, 16}));
+    CHECK(shape_is(&out, 4, (int64_t[]){2, 1, 3, 16}));
 }
 
 int main(void) {
+    random_seed(12345u);
     RUN(test_matmul_2x2);
     RUN(test_matmul_1d);
     RUN(test_matmul_broadcast);

@@ -3,70 +3,9 @@
 
 #include <stdint.h>
 
-#include "core/half.h"
-#include "core/ops.h"
-#include "delegates/portable/kernels.h"
-#include "harness.h"
+#include "ops_test_util.h"
 
 // --- helpers ---
-
-#define DIMS(...) ((const int64_t[]){__VA_ARGS__})
-
-static sy_node_info make_node(sy_op op, const sy_attr *attrs, uint32_t n_attrs) {
-    sy_node_info n = {0};
-    n.name = "n";
-    n.op = op;
-    n.n_inputs = 1;
-    n.n_outputs = 1;
-    n.attrs = attrs;
-    n.n_attrs = n_attrs;
-    return n;
-}
-
-static sy_tensor tensor(sy_dtype dtype, void *data, uint32_t rank, const int64_t *dims) {
-    sy_tensor t = {0};
-    t.dtype = dtype;
-    t.data = data;
-    t.rank = rank;
-    for (uint32_t i = 0; i < rank; i++) t.dims[i] = dims[i];
-    return t;
-}
-
-static sy_attr attr_int(const char *name, int64_t v) {
-    sy_attr a = {0};
-    a.name = name;
-    a.type = SY_ATTR_INT;
-    a.n = 1;
-    a.u.i = v;
-    return a;
-}
-
-static sy_attr attr_ints(const char *name, const int64_t *v, uint32_t n) {
-    sy_attr a = {0};
-    a.name = name;
-    a.type = SY_ATTR_INTS;
-    a.n = n;
-    a.u.ints = v;
-    return a;
-}
-
-static int shape_is(const sy_tensor *t, uint32_t rank, const int64_t *dims) {
-    if (t->rank != rank) return 0;
-    for (uint32_t i = 0; i < rank; i++)
-        if (t->dims[i] != dims[i]) return 0;
-    return 1;
-}
-
-static sy_status run(sy_infer_fn infer, sy_portable_kernel_fn kernel, const sy_node_info *node,
-                     const sy_tensor *inputs, sy_tensor *out, void *out_data) {
-    sy_tensor o = {0};
-    sy_status st = infer(node, inputs, &o);
-    if (st != SY_OK) return st;
-    o.data = out_data;
-    *out = o;
-    return kernel(node, inputs, out);
-}
-#define OP(id) sy_infer_##id, sy_portable_##id
 
 // Reference over x [2,3,4]: reduces the axes in `mask` (bit i = axis i) with op 0 sum, 1 mean,
 // 2 max; the result is laid out over the kept axes in order.
@@ -110,7 +49,7 @@ static void test_all_axis_subsets_f32(void) {
                 for (int d = 2; d >= 0; d--) // descending order, and negative on the second pass
                     if (mask & (1u << d)) axes[n_axes++] = neg ? d - 3 : d;
                 sy_attr at = attr_ints("axes", axes, n_axes);
-                sy_node_info n = make_node(ops[op], &at, 1);
+                sy_node_info n = make_node(ops[op], 1, &at, 1);
                 sy_tensor in = tensor(SY_DTYPE_F32, x234, 3, dims), out;
                 float y[24], want[24];
                 CHECK_OK(run(rules[op], kernels[op], &n, &in, &out, y));
@@ -134,30 +73,30 @@ static void test_hand_values_keepdim(void) {
     sy_tensor in = tensor(SY_DTYPE_F32, x, 2, DIMS(2, 3)), out;
     int64_t ax1 = 1, ax0 = -2;
     sy_attr at[2] = {attr_ints("axes", &ax1, 1), attr_int("keepdim", 1)};
-    sy_node_info n = make_node(SY_OP_SUM, at, 2);
+    sy_node_info n = make_node(SY_OP_SUM, 1, at, 2);
     CHECK_OK(run(OP(SUM), &n, &in, &out, y));
     CHECK(shape_is(&out, 2, DIMS(2, 1)) && y[0] == 6.0f && y[1] == 15.0f);
     at[0] = attr_ints("axes", &ax0, 1);
-    n = make_node(SY_OP_MEAN, at, 2);
+    n = make_node(SY_OP_MEAN, 1, at, 2);
     CHECK_OK(run(OP(MEAN), &n, &in, &out, y));
     CHECK(shape_is(&out, 2, DIMS(1, 3)) && y[0] == 2.5f && y[1] == 3.5f && y[2] == 4.5f);
-    n = make_node(SY_OP_MAX, at, 2);
+    n = make_node(SY_OP_MAX, 1, at, 2);
     CHECK_OK(run(OP(MAX), &n, &in, &out, y));
     CHECK(shape_is(&out, 2, DIMS(1, 3)) && y[0] == 4.0f && y[1] == 5.0f && y[2] == 6.0f);
 
     // No axes: all of them; keepdim 0 gives rank 0, keepdim 1 gives [1,1].
-    n = make_node(SY_OP_SUM, NULL, 0);
+    n = make_node(SY_OP_SUM, 1, NULL, 0);
     CHECK_OK(run(OP(SUM), &n, &in, &out, y));
     CHECK(out.rank == 0 && y[0] == 21.0f);
     at[0] = attr_int("keepdim", 1);
-    n = make_node(SY_OP_MEAN, at, 1);
+    n = make_node(SY_OP_MEAN, 1, at, 1);
     CHECK_OK(run(OP(MEAN), &n, &in, &out, y));
     CHECK(shape_is(&out, 2, DIMS(1, 1)) && y[0] == 3.5f);
 
     // A rank-0 input reduces to itself.
     float s = -2.5f;
     sy_tensor scalar = tensor(SY_DTYPE_F32, &s, 0, NULL);
-    n = make_node(SY_OP_MAX, NULL, 0);
+    n = make_node(SY_OP_MAX, 1, NULL, 0);
     CHECK_OK(run(OP(MAX), &n, &scalar, &out, y));
     CHECK(out.rank == 0 && y[0] == -2.5f);
 
@@ -165,7 +104,7 @@ static void test_hand_values_keepdim(void) {
     float v[4] = {3, -1, 7, 2};
     in = tensor(SY_DTYPE_F32, v, 3, DIMS(1, 4, 1));
     at[0] = attr_ints("axes", &ax1, 1);
-    n = make_node(SY_OP_MAX, at, 1);
+    n = make_node(SY_OP_MAX, 1, at, 1);
     CHECK_OK(run(OP(MAX), &n, &in, &out, y));
     CHECK(shape_is(&out, 2, DIMS(1, 1)) && y[0] == 7.0f);
 }
@@ -173,7 +112,7 @@ static void test_hand_values_keepdim(void) {
 static void test_max_nan(void) {
     float x[4] = {1.0f, NAN, 3.0f, 2.0f}, y[1];
     sy_tensor in = tensor(SY_DTYPE_F32, x, 1, DIMS(4)), out;
-    sy_node_info n = make_node(SY_OP_MAX, NULL, 0);
+    sy_node_info n = make_node(SY_OP_MAX, 1, NULL, 0);
     CHECK_OK(run(OP(MAX), &n, &in, &out, y));
     CHECK(isnan(y[0])); // NaN propagates (torch.max), even with larger values after it
     float ninf[2] = {-INFINITY, -INFINITY};
@@ -187,21 +126,21 @@ static void test_ints(void) {
     sy_tensor in = tensor(SY_DTYPE_I32, x, 2, DIMS(2, 3)), out;
     int64_t ax = 0;
     sy_attr at = attr_ints("axes", &ax, 1);
-    sy_node_info n = make_node(SY_OP_SUM, &at, 1);
+    sy_node_info n = make_node(SY_OP_SUM, 1, &at, 1);
     CHECK_OK(run(OP(SUM), &n, &in, &out, y));
     CHECK(out.dtype == SY_DTYPE_I32 && shape_is(&out, 1, DIMS(3)));
     CHECK(y[0] == INT32_MIN && y[1] == -6 && y[2] == 8); // INT32_MAX + 1 wraps
-    n = make_node(SY_OP_MAX, &at, 1);
+    n = make_node(SY_OP_MAX, 1, &at, 1);
     CHECK_OK(run(OP(MAX), &n, &in, &out, y));
     CHECK(y[0] == INT32_MAX && y[1] == 1 && y[2] == 5);
 
     int64_t z[4] = {-5000000000LL, 1, 2, -3}, w[2];
     in = tensor(SY_DTYPE_I64, z, 2, DIMS(2, 2));
     ax = -1;
-    n = make_node(SY_OP_SUM, &at, 1);
+    n = make_node(SY_OP_SUM, 1, &at, 1);
     CHECK_OK(run(OP(SUM), &n, &in, &out, w));
     CHECK(out.dtype == SY_DTYPE_I64 && w[0] == -4999999999LL && w[1] == -1);
-    n = make_node(SY_OP_MAX, &at, 1);
+    n = make_node(SY_OP_MAX, 1, &at, 1);
     CHECK_OK(run(OP(MAX), &n, &in, &out, w));
     CHECK(w[0] == 1 && w[1] == 2);
 }
@@ -217,8 +156,8 @@ static void test_half(void) {
         uint16_t x[24], y[8];
         float xf[24], got[8], want[24];
         for (int i = 0; i < 24; i++) {
-            x[i] = dt == SY_DTYPE_F16 ? sy_f32_to_f16(x234[i]) : sy_f32_to_bf16(x234[i]);
-            xf[i] = dt == SY_DTYPE_F16 ? sy_f16_to_f32(x[i]) : sy_bf16_to_f32(x[i]);
+            x[i] = to_half(dt, x234[i]);
+            xf[i] = from_half(dt, x[i]);
         }
         int64_t ax = 1;
         sy_attr at = attr_ints("axes", &ax, 1);
@@ -226,13 +165,13 @@ static void test_half(void) {
         const sy_portable_kernel_fn kernels[3] = {sy_portable_SUM, sy_portable_MEAN, sy_portable_MAX};
         const sy_op ops[3] = {SY_OP_SUM, SY_OP_MEAN, SY_OP_MAX};
         for (int op = 0; op < 3; op++) {
-            sy_node_info n = make_node(ops[op], &at, 1);
+            sy_node_info n = make_node(ops[op], 1, &at, 1);
             sy_tensor in = tensor(dt, x, 3, DIMS(2, 3, 4)), out;
             CHECK_OK(run(rules[op], kernels[op], &n, &in, &out, y));
             CHECK(out.dtype == dt && shape_is(&out, 2, DIMS(2, 4)));
             ref_reduce_234(xf, 2u, op, want);
             for (int i = 0; i < 8; i++)
-                got[i] = dt == SY_DTYPE_F16 ? sy_f16_to_f32(y[i]) : sy_bf16_to_f32(y[i]);
+                got[i] = from_half(dt, y[i]);
             CHECK_MSG(sy_test_allclose(got, want, 8, 1e-3f, rel, "half reduce"), "op %d %s", op, sy_dtype_name(dt));
         }
     }
@@ -246,7 +185,7 @@ static void test_rule_failures(void) {
 
     int64_t dup[2] = {1, -2};
     sy_attr at = attr_ints("axes", dup, 2);
-    sy_node_info n = make_node(SY_OP_SUM, &at, 1);
+    sy_node_info n = make_node(SY_OP_SUM, 1, &at, 1);
     CHECK_FAILS(sy_infer_SUM(&n, &in, &out), SY_ERR_INVALID_ARGUMENT, "attribute 'axes' names axis 1 twice");
     int64_t far[1] = {3};
     at = attr_ints("axes", far, 1);
@@ -259,18 +198,18 @@ static void test_rule_failures(void) {
     CHECK_FAILS(sy_infer_SUM(&n, &in, &out), SY_ERR_INVALID_ARGUMENT, "'keepdim' must be 0 or 1");
 
     sy_tensor ints = tensor(SY_DTYPE_I32, xi, 1, DIMS(6));
-    n = make_node(SY_OP_MEAN, NULL, 0);
+    n = make_node(SY_OP_MEAN, 1, NULL, 0);
     CHECK_FAILS(sy_infer_MEAN(&n, &ints, &out), SY_ERR_DTYPE, "input #0 has dtype i32; mean accepts f32, f16 or bf16");
     sy_tensor bools = tensor(SY_DTYPE_BOOL, xi, 1, DIMS(6));
-    n = make_node(SY_OP_SUM, NULL, 0);
+    n = make_node(SY_OP_SUM, 1, NULL, 0);
     CHECK_FAILS(sy_infer_SUM(&n, &bools, &out), SY_ERR_DTYPE, "sum accepts");
 
     sy_tensor empty = tensor(SY_DTYPE_F32, x, 2, DIMS(3, 0));
-    n = make_node(SY_OP_MAX, NULL, 0);
+    n = make_node(SY_OP_MAX, 1, NULL, 0);
     CHECK_FAILS(sy_infer_MAX(&n, &empty, &out), SY_ERR_SHAPE, "cannot max over axis 1 of size 0");
     int64_t ax0 = 0; // reducing a non-empty axis of an empty tensor is fine: the output is empty
     at = attr_ints("axes", &ax0, 1);
-    n = make_node(SY_OP_SUM, &at, 1);
+    n = make_node(SY_OP_SUM, 1, &at, 1);
     CHECK_OK(sy_infer_SUM(&n, &empty, &out));
     CHECK(shape_is(&out, 1, DIMS(0)));
     CHECK_OK(sy_portable_SUM(&n, &empty, &out));

@@ -16,29 +16,6 @@
 #define ACC_BLOCK 256 // output columns accumulated at once for non-f32 outputs
 #define ROPE_BLOCK 64 // rotation pairs whose cos/sin are computed once per token
 
-// sum_i a[ao + i] * b[bo + i] for i < n (both unit stride, same dtype).
-static float dot(const sy_tensor *a, int64_t ao, const sy_tensor *b, int64_t bo, int64_t n) {
-    float s = 0.0f;
-    if (a->dtype == SY_DTYPE_F32) {
-        const float *pa = (const float *)a->data + ao, *pb = (const float *)b->data + bo;
-        for (int64_t i = 0; i < n; i++) s += pa[i] * pb[i];
-    } else {
-        for (int64_t i = 0; i < n; i++)
-            s += sy_load_f_inline(a, ao + i) * sy_load_f_inline(b, bo + i);
-    }
-    return s;
-}
-
-// acc[i] += alpha * t[off + i] for i < n.
-static void axpy(float *acc, float alpha, const sy_tensor *t, int64_t off, int64_t n) {
-    if (t->dtype == SY_DTYPE_F32) {
-        const float *p = (const float *)t->data + off;
-        for (int64_t i = 0; i < n; i++) acc[i] += alpha * p[i];
-    } else {
-        for (int64_t i = 0; i < n; i++) acc[i] += alpha * sy_load_f_inline(t, off + i);
-    }
-}
-
 // --- rope ---
 
 sy_status sy_portable_ROPE(const sy_node_info *node, const sy_tensor *inputs,
@@ -142,7 +119,7 @@ static bool score(const attn_job *a, int64_t qo, int64_t key, int64_t mo, float 
             bias = sy_load_f_inline(a->mask, mo);
         }
     }
-    float s = dot(a->q, qo, a->k, key * a->d, a->d) * a->scale + bias;
+    float s = sy_dot_f(a->q, qo, a->k, key * a->d, a->d) * a->scale + bias;
     if (s == -INFINITY) return false;
     *out = s;
     return true;
@@ -180,7 +157,7 @@ static void attend_row(const attn_job *a, int64_t b, int64_t h, int64_t t) {
             }
             float p = expf(s - mx);
             sum += p;
-            axpy(acc, p, a->v, (key0 + j) * a->dv + d0, nd);
+            sy_axpy_f(acc, p, a->v, (key0 + j) * a->dv + d0, nd);
         }
         // Every key masked: sum == 0 and the row stays zero (never NaN).
         float inv = sum == 0.0f ? 0.0f : 1.0f / sum;

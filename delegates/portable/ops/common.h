@@ -81,6 +81,33 @@ static inline int sy_dtype_is_float(sy_dtype dt) {
     return dt == SY_DTYPE_F32 || dt == SY_DTYPE_F16 || dt == SY_DTYPE_BF16;
 }
 
+// --- f32 row arithmetic (matmul, linear, attention) ---
+
+/// sum_i a[ao + i] * b[bo + i] for i < n, accumulated in f32 (both unit stride, same float
+/// dtype). f32 reads raw pointers; f16/bf16 convert element by element.
+static inline float sy_dot_f(const sy_tensor *a, int64_t ao, const sy_tensor *b, int64_t bo,
+                             int64_t n) {
+    float s = 0.0f;
+    if (a->dtype == SY_DTYPE_F32) {
+        const float *pa = (const float *)a->data + ao, *pb = (const float *)b->data + bo;
+        for (int64_t i = 0; i < n; i++) s += pa[i] * pb[i];
+    } else {
+        for (int64_t i = 0; i < n; i++)
+            s += sy_load_f_inline(a, ao + i) * sy_load_f_inline(b, bo + i);
+    }
+    return s;
+}
+
+/// acc[i] += alpha * t[off + i] for i < n (t unit stride, any float dtype).
+static inline void sy_axpy_f(float *acc, float alpha, const sy_tensor *t, int64_t off, int64_t n) {
+    if (t->dtype == SY_DTYPE_F32) {
+        const float *p = (const float *)t->data + off;
+        for (int64_t i = 0; i < n; i++) acc[i] += alpha * p[i];
+    } else {
+        for (int64_t i = 0; i < n; i++) acc[i] += alpha * sy_load_f_inline(t, off + i);
+    }
+}
+
 // --- strides ---
 
 /// Row-major element strides of `dims` (strides[rank-1] = 1).

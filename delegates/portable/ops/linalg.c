@@ -10,29 +10,6 @@
 // Accumulator block for non-f32 outputs (f16/bf16 cannot accumulate in their own storage).
 #define ACC_BLOCK 256
 
-// sum_i a[ao + i] * b[bo + i] for i < n (both unit stride, same dtype).
-static float dot(const sy_tensor *a, int64_t ao, const sy_tensor *b, int64_t bo, int64_t n) {
-    float s = 0.0f;
-    if (a->dtype == SY_DTYPE_F32) {
-        const float *pa = (const float *)a->data + ao, *pb = (const float *)b->data + bo;
-        for (int64_t i = 0; i < n; i++) s += pa[i] * pb[i];
-    } else {
-        for (int64_t i = 0; i < n; i++)
-            s += sy_load_f_inline(a, ao + i) * sy_load_f_inline(b, bo + i);
-    }
-    return s;
-}
-
-// acc[i] += alpha * t[off + i] for i < n.
-static void axpy(float *acc, float alpha, const sy_tensor *t, int64_t off, int64_t n) {
-    if (t->dtype == SY_DTYPE_F32) {
-        const float *p = (const float *)t->data + off;
-        for (int64_t i = 0; i < n; i++) acc[i] += alpha * p[i];
-    } else {
-        for (int64_t i = 0; i < n; i++) acc[i] += alpha * sy_load_f_inline(t, off + i);
-    }
-}
-
 sy_status sy_portable_LINEAR(const sy_node_info *node, const sy_tensor *inputs,
                              sy_tensor *outputs) {
     const sy_tensor *x = &inputs[0], *w = &inputs[1];
@@ -44,7 +21,7 @@ sy_status sy_portable_LINEAR(const sy_node_info *node, const sy_tensor *inputs,
     // x: (m, k), w: (n, k), bias: (n), y: (m, n). Each output is one contiguous dot product.
     for (int64_t r = 0; r < m; r++) {
         for (int64_t c = 0; c < n; c++) {
-            float s = dot(x, r * k, w, c * k, k);
+            float s = sy_dot_f(x, r * k, w, c * k, k);
             if (bias) s += sy_load_f_inline(bias, c);
             sy_store_f_inline(y, r * n + c, s);
         }
@@ -104,7 +81,7 @@ sy_status sy_portable_MATMUL(const sy_node_info *node, const sy_tensor *inputs,
                 memset(acc, 0, (size_t)nj * sizeof(float));
                 for (int64_t kk = 0; kk < k; kk++) {
                     float aik = sy_load_f_inline(a, a0 + i * k + kk);
-                    axpy(acc, aik, b, b0 + kk * n + j0, nj);
+                    sy_axpy_f(acc, aik, b, b0 + kk * n + j0, nj);
                 }
                 for (int64_t j = 0; !f32 && j < nj; j++)
                     sy_store_f_inline(y, y0 + i * n + j0 + j, acc[j]);
