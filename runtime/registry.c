@@ -5,11 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "core/alloc.h"
 #include "core/status.h"
 #include "runtime/config.h"
 #include "runtime/plugin.h"
+
+static int value_ok(const sy_option_desc *d, const char *v);
 
 sy_status sy_delegate_validate(const sy_delegate *vt, const char *origin) {
     SY_CHECK(vt, SY_ERR_ABI, "%s: the delegate vtable is NULL", origin);
@@ -29,6 +32,25 @@ sy_status sy_delegate_validate(const sy_delegate *vt, const char *origin) {
              missing);
     SY_CHECK(vt->n_options == 0 || vt->options, SY_ERR_ABI, "%s: delegate '%s' declares %u options but no table",
              origin, vt->name, vt->n_options);
+    SY_CHECK(vt->n_options <= 256, SY_ERR_ABI, "%s: delegate '%s' declares %u options (at most 256)", origin,
+             vt->name, vt->n_options);
+    // The option table is read when configs are checked and listed; a malformed entry is
+    // refused now rather than crashing later.
+    for (uint32_t i = 0; i < vt->n_options; i++) {
+        const sy_option_desc *d = &vt->options[i];
+        SY_CHECK(d->key && d->key[0], SY_ERR_ABI, "%s: delegate '%s' option #%u has no key", origin, vt->name, i);
+        SY_CHECK(d->type >= SY_OPTION_INT && d->type <= SY_OPTION_STRING, SY_ERR_ABI,
+                 "%s: delegate '%s' option '%s' has unknown type %d", origin, vt->name, d->key, (int)d->type);
+        for (uint32_t j = 0; j < i; j++)
+            SY_CHECK(strcmp(vt->options[j].key, d->key) != 0, SY_ERR_ABI,
+                     "%s: delegate '%s' declares option '%s' twice", origin, vt->name, d->key);
+        if (d->default_value && !value_ok(d, d->default_value)) {
+            char accepted[256];
+            sy_option_describe_accepted(d, accepted, sizeof accepted);
+            return sy_error_set(SY_ERR_ABI, "%s: delegate '%s' option '%s' has default '%s', which is not %s",
+                                origin, vt->name, d->key, d->default_value, accepted);
+        }
+    }
     return SY_OK;
 }
 
@@ -40,7 +62,17 @@ int sy_delegate_available(const sy_delegate *vt, char *reason, size_t size) {
     return ok;
 }
 
-static void describe_accepted(const sy_option_desc *d, char *buf, size_t size) {
+const char *sy_option_type_name(sy_option_type type) {
+    switch (type) {
+    case SY_OPTION_INT: return "int";
+    case SY_OPTION_FLOAT: return "float";
+    case SY_OPTION_BOOL: return "bool";
+    case SY_OPTION_STRING: return "string";
+    }
+    return "invalid";
+}
+
+void sy_option_describe_accepted(const sy_option_desc *d, char *buf, size_t size) {
     switch (d->type) {
     case SY_OPTION_INT:
         if (d->min <= d->max) snprintf(buf, size, "an integer in [%g, %g]", d->min, d->max);
@@ -101,7 +133,7 @@ sy_status sy_delegate_check_options(const sy_delegate *vt, const sy_option *opts
         }
         if (!value_ok(d, opts[i].value)) {
             char accepted[256];
-            describe_accepted(d, accepted, sizeof accepted);
+            sy_option_describe_accepted(d, accepted, sizeof accepted);
             return sy_error_set(SY_ERR_CONFIG, "backend '%s' option '%s' = '%s' is invalid: expected %s", vt->name,
                                 opts[i].key, opts[i].value, accepted);
         }
@@ -121,42 +153,126 @@ void sy_registry_release(sy_delegate_ref *refs, uint32_t n) {
     sy_free(refs);
 }
 
-sy_status sy_registry_collect(const sy_config *config, int tolerate, sy_delegate_ref **refs_out,
-                              uint32_t *n_out) {
-    uint32_t n_builtin = 0;
-    while (sy_builtin_delegates[n_builtin]) n_builtin++;
-    uint32_t cap = n_builtin + (config ? config->n_plugins * 8 : 0) + 1, n = 0;
-    sy_delegate_ref *refs = sy_calloc(cap, sizeof *refs);
-    SY_CHECK(refs, SY_ERR_OUT_OF_MEMORY, "out of memory");
-    for (uint32_t i = 0; i < n_builtin; i++) refs[n++] = (sy_delegate_ref){sy_builtin_delegates[i], "built-in", NULL};
-    for (uint32_t p = 0; config && p < config->n_plugins; p++) {
-        sy_plugin *plugin = NULL;
-        sy_status st = sy_plugin_load(config->plugins[p], &plugin);
-        for (uint32_t d = 0; st == SY_OK && d < sy_plugin_n_delegates(plugin); d++) {
-            const sy_delegate *vt = sy_plugin_delegate(plugin, d);
-            const sy_delegate_ref *dup = sy_registry_find(refs, n, vt->name);
-            if (dup) {
-                st = sy_error_set(SY_ERR_CONFIG, "plugin '%s': a backend named '%s' already exists (from %s)",
-                                  config->plugins[p], vt->name, dup->origin);
-                break;
-            }
-            if (n == cap) {
-                st = sy_error_set(SY_ERR_CONFIG, "plugin '%s' provides too many delegates", config->plugins[p]);
-                break;
-            }
-            sy_plugin_ref(plugin);
-            refs[n++] = (sy_delegate_ref){vt, sy_plugin_path(plugin), plugin};
-        }
-        sy_plugin_unref(plugin); // the refs hold their own references
-        if (st != SY_OK) {
-            if (!tolerate) {
-                sy_registry_release(refs, n);
-                return st;
-            }
-            sy_log(SY_LOG_WARN, "%s", sy_last_error());
-        }
+void sy_registry_deinit(sy_registry *reg) {
+    if (!reg) return;
+    sy_registry_release(reg->refs, reg->n_refs);
+    for (uint32_t i = 0; i < reg->n_failures; i++) {
+        sy_free(reg->failures[i].path);
+        sy_free(reg->failures[i].message);
     }
-    *refs_out = refs;
-    *n_out = n;
+    sy_free(reg->failures);
+    memset(reg, 0, sizeof *reg);
+}
+
+/// Records this thread's last error as the failure of plugin `path`.
+static sy_status add_failure(sy_registry *reg, const char *path, sy_status status, int scanned) {
+    sy_plugin_failure *f = sy_realloc(reg->failures, sizeof *f * reg->n_failures, sizeof *f * (reg->n_failures + 1));
+    SY_CHECK(f, SY_ERR_OUT_OF_MEMORY, "out of memory");
+    reg->failures = f;
+    sy_plugin_failure x = {sy_strdup(path), sy_strdup(sy_last_error()), status, scanned};
+    if (!x.path || !x.message) {
+        sy_free(x.path);
+        sy_free(x.message);
+        return sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory");
+    }
+    reg->failures[reg->n_failures++] = x;
+    return SY_OK;
+}
+
+static sy_status add_ref(sy_registry *reg, uint32_t *cap, sy_delegate_ref ref) {
+    if (reg->n_refs == *cap) {
+        uint32_t ncap = *cap * 2 + 4;
+        sy_delegate_ref *r = sy_realloc(reg->refs, sizeof *r * *cap, sizeof *r * ncap);
+        SY_CHECK(r, SY_ERR_OUT_OF_MEMORY, "out of memory");
+        reg->refs = r;
+        *cap = ncap;
+    }
+    reg->refs[reg->n_refs++] = ref;
+    return SY_OK;
+}
+
+/// Loads one plugin file into reg: all of its delegates or none. Load errors and name clashes
+/// become failures; only running out of memory is returned.
+static sy_status load_one(sy_registry *reg, uint32_t *cap, const char *path, int scanned) {
+    sy_plugin *plugin = NULL;
+    sy_status st = sy_plugin_load(path, &plugin);
+    for (uint32_t d = 0; st == SY_OK && d < sy_plugin_n_delegates(plugin); d++) {
+        const sy_delegate *vt = sy_plugin_delegate(plugin, d);
+        const sy_delegate_ref *dup = sy_registry_find(reg->refs, reg->n_refs, vt->name);
+        if (dup)
+            st = sy_error_set(SY_ERR_CONFIG,
+                              "plugin '%s': a backend named '%s' already exists (%s%s%s); backend names must "
+                              "be unique, so this plugin is left out",
+                              path, vt->name, dup->plugin ? "from plugin '" : "built in", dup->plugin ? dup->origin : "",
+                              dup->plugin ? "'" : "");
+    }
+    if (st != SY_OK) {
+        sy_plugin_unref(plugin);
+        return st == SY_ERR_OUT_OF_MEMORY ? st : add_failure(reg, path, st, scanned);
+    }
+    for (uint32_t d = 0; st == SY_OK && d < sy_plugin_n_delegates(plugin); d++) {
+        sy_plugin_ref(plugin); // each ref holds its own reference
+        st = add_ref(reg, cap, (sy_delegate_ref){sy_plugin_delegate(plugin, d), sy_plugin_path(plugin), plugin});
+        if (st != SY_OK) sy_plugin_unref(plugin);
+    }
+    sy_plugin_unref(plugin);
+    return st;
+}
+
+typedef struct file_id {
+    dev_t dev;
+    ino_t ino;
+} file_id;
+
+sy_status sy_registry_load(const sy_config *config, sy_registry *reg) {
+    SY_CHECK(reg, SY_ERR_INVALID_ARGUMENT, "sy_registry_load: reg is NULL");
+    memset(reg, 0, sizeof *reg);
+    uint32_t cap = 0;
+    sy_status st = SY_OK;
+    for (const sy_delegate *const *d = sy_builtin_delegates; *d && st == SY_OK; d++)
+        st = add_ref(reg, &cap, (sy_delegate_ref){*d, "built-in", NULL});
+    char **scanned = NULL;
+    uint32_t n_scanned = 0, n_named = config ? config->n_plugins : 0;
+    if (st == SY_OK) st = sy_plugin_find_files(getenv(SY_PLUGIN_PATH_ENV), &scanned, &n_scanned);
+    file_id *seen = st == SY_OK ? sy_calloc(n_named + n_scanned + 1, sizeof *seen) : NULL;
+    if (st == SY_OK && !seen) st = sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory");
+    uint32_t n_seen = 0;
+    for (uint32_t i = 0; i < n_named + n_scanned && st == SY_OK; i++) {
+        int is_scanned = i >= n_named;
+        const char *path = is_scanned ? scanned[i - n_named] : config->plugins[i];
+        // The same file named twice (config file and command line, or a named plugin that
+        // also sits in a scanned directory) is one plugin, not a name clash with itself.
+        struct stat sb;
+        if (stat(path, &sb) == 0) {
+            int dup = 0;
+            for (uint32_t k = 0; k < n_seen && !dup; k++) dup = seen[k].dev == sb.st_dev && seen[k].ino == sb.st_ino;
+            if (dup) continue;
+            seen[n_seen++] = (file_id){sb.st_dev, sb.st_ino};
+        }
+        st = load_one(reg, &cap, path, is_scanned);
+    }
+    sy_free(seen);
+    sy_plugin_free_list(scanned, n_scanned);
+    if (st != SY_OK) sy_registry_deinit(reg);
+    return st;
+}
+
+sy_status sy_registry_collect(const sy_config *config, int tolerate, sy_delegate_ref **refs_out, uint32_t *n_out) {
+    SY_CHECK(refs_out && n_out, SY_ERR_INVALID_ARGUMENT, "sy_registry_collect: NULL argument");
+    sy_registry reg;
+    SY_TRY(sy_registry_load(config, &reg));
+    for (uint32_t i = 0; i < reg.n_failures; i++) {
+        if (!tolerate) {
+            sy_status st = sy_error_set(reg.failures[i].status, "%s", reg.failures[i].message);
+            sy_registry_deinit(&reg);
+            return st;
+        }
+        sy_log(SY_LOG_WARN, "%s", reg.failures[i].message);
+    }
+    *refs_out = reg.refs;
+    *n_out = reg.n_refs;
+    reg.refs = NULL; // handed to the caller
+    reg.n_refs = 0;
+    sy_registry_deinit(&reg);
     return SY_OK;
 }

@@ -58,15 +58,44 @@ static sy_status known_names(const sy_runtime *rt, char *buf, size_t size) {
     return SY_OK;
 }
 
+/// Plugins that failed to load: an error under the strict policy, a note under fallback (their
+/// backends are left out). `lost` gets "; plugins that failed to load: 'a', 'b'" (or "") for
+/// messages about unknown backends.
+static sy_status plugin_failures(sy_runtime *rt, const sy_registry *reg, char *lost, size_t size) {
+    size_t used = 0;
+    lost[0] = '\0';
+    for (uint32_t i = 0; i < reg->n_failures; i++) {
+        const sy_plugin_failure *f = &reg->failures[i];
+        if (rt->policy == SY_POLICY_STRICT) return sy_error_set(f->status, "%s (policy 'strict')", f->message);
+        SY_TRY(note(rt, "fallback: %s; %s", f->message, "its backends are left out"));
+        if (used < size)
+            used += (size_t)snprintf(lost + used, size - used, "%s'%s'", i ? ", " : "; plugins that failed to load: ",
+                                     f->path);
+    }
+    return SY_OK;
+}
+
 static sy_status setup_backends(sy_runtime *rt, const sy_config *cfg) {
-    char known[512];
-    SY_TRY(sy_registry_collect(cfg, 1, &rt->refs, &rt->n_refs));
+    char known[512], lost[512];
+    sy_registry reg;
+    SY_TRY(sy_registry_load(cfg, &reg));
+    rt->refs = reg.refs; // the runtime keeps the delegates (and plugin references) until destroy
+    rt->n_refs = reg.n_refs;
+    reg.refs = NULL;
+    reg.n_refs = 0;
+    sy_status failed = plugin_failures(rt, &reg, lost, sizeof lost);
+    sy_registry_deinit(&reg);
+    SY_TRY(failed);
     known_names(rt, known, sizeof known);
     SY_CHECK(cfg->n_backends > 0, SY_ERR_CONFIG, "the backend list is empty (known backends: %s)", known);
-    for (uint32_t i = 0; i < cfg->n_options; i++)
-        SY_CHECK(sy_registry_find(rt->refs, rt->n_refs, cfg->options[i].backend), SY_ERR_CONFIG,
-                 "option '%s' is set for unknown backend '%s' (known backends: %s)", cfg->options[i].key,
-                 cfg->options[i].backend, known);
+    for (uint32_t i = 0; i < cfg->n_options; i++) {
+        const sy_delegate_ref *ref = sy_registry_find(rt->refs, rt->n_refs, cfg->options[i].backend);
+        SY_CHECK(ref, SY_ERR_CONFIG, "option '%s' is set for unknown backend '%s' (known backends: %s%s)",
+                 cfg->options[i].key, cfg->options[i].backend, known, lost);
+        // Checked even when the backend is not in the list, so a typo never goes unnoticed.
+        sy_option one = {cfg->options[i].key, cfg->options[i].value};
+        SY_TRY(sy_delegate_check_options(ref->vt, &one, 1));
+    }
     for (uint32_t i = 0; i < cfg->n_rules; i++)
         SY_CHECK(sy_registry_find(rt->refs, rt->n_refs, cfg->rules[i].backend), SY_ERR_CONFIG,
                  "rule '%s' names unknown backend '%s' (known backends: %s)", cfg->rules[i].match,
@@ -75,7 +104,7 @@ static sy_status setup_backends(sy_runtime *rt, const sy_config *cfg) {
     SY_CHECK(rt->backends, SY_ERR_OUT_OF_MEMORY, "out of memory");
     for (uint32_t i = 0; i < cfg->n_backends; i++) {
         const sy_delegate_ref *ref = sy_registry_find(rt->refs, rt->n_refs, cfg->backends[i]);
-        SY_CHECK(ref, SY_ERR_CONFIG, "unknown backend '%s' (known backends: %s)", cfg->backends[i], known);
+        SY_CHECK(ref, SY_ERR_CONFIG, "unknown backend '%s' (known backends: %s%s)", cfg->backends[i], known, lost);
         sy_rt_backend *b = &rt->backends[rt->n_backends++];
         b->ref = *ref;
         uint32_t n_opts = 0;
@@ -90,7 +119,11 @@ static sy_status setup_backends(sy_runtime *rt, const sy_config *cfg) {
         }
         SY_TRY(sy_delegate_check_options(ref->vt, b->options, b->n_options));
         b->available = sy_delegate_available(ref->vt, b->reason, sizeof b->reason);
-        if (!b->available) continue;
+        if (!b->available) { // not an error under either policy: the machine decides, not the config
+            SY_TRY(note(rt, "backend '%s' is unavailable: %s; its nodes go to the next backends", ref->vt->name,
+                        b->reason));
+            continue;
+        }
         sy_error_clear();
         sy_status st = ref->vt->create(&rt->host, b->options, b->n_options, &b->instance);
         if (st != SY_OK) {
@@ -99,7 +132,10 @@ static sy_status setup_backends(sy_runtime *rt, const sy_config *cfg) {
             b->available = 0;
             if (rt->policy == SY_POLICY_STRICT)
                 return sy_error_set(SY_ERR_UNAVAILABLE, "backend '%s' (%s): %s", ref->vt->name, ref->origin, b->reason);
-            SY_TRY(note(rt, "fallback: backend '%s' is skipped: %s", ref->vt->name, b->reason));
+            char line[SY_REASON_MAX + 600];
+            snprintf(line, sizeof line, "fallback: backend '%s' (%s) is skipped: %s", ref->vt->name, ref->origin,
+                     b->reason);
+            SY_TRY(note(rt, "%s%s", line, ""));
         }
     }
     return SY_OK;
@@ -148,8 +184,8 @@ static sy_status compile_parts(sy_runtime *rt, uint32_t *failed) {
         if (st == SY_OK) continue;
         part->kernel = NULL;
         const sy_node_info *first = &rt->g->nodes[P->nodes[0]];
-        sy_error_prefix(st, "backend '%s' failed to compile partition #%u (%u nodes from node '%s')",
-                        b->ref.vt->name, p, P->n_nodes, first->name);
+        sy_error_prefix(st, "backend '%s' (%s) failed to compile partition #%u (%u nodes from node '%s')",
+                        b->ref.vt->name, b->ref.origin, p, P->n_nodes, first->name);
         if (rt->policy == SY_POLICY_STRICT) return st;
         SY_TRY(note(rt, "fallback: %s; its nodes move to the next backend (%s)", sy_last_error(),
                     "policy 'fallback'"));

@@ -135,7 +135,7 @@ typedef struct sy_kernel sy_kernel;   // a compiled partition, opaque to the hos
 typedef struct sy_delegate {
     uint32_t struct_size;
     uint32_t abi_version; // SY_DELEGATE_ABI_VERSION the delegate was built with
-    const char *name;     // backend name used in configs: [a-z0-9_]+
+    const char *name;     // backend name used in configs: [a-z0-9_-]+
     const char *version;  // semantic version of the delegate, e.g. "1.0.0"
     const char *vendor;
     const sy_option_desc *options;

@@ -1,0 +1,55 @@
+#pragma once
+
+// The op set, as one X-macro list. Each entry is
+//   X(ENUM_SUFFIX, "name", min_inputs, max_inputs, n_outputs, mutated_inputs_mask)
+// mutated_inputs_mask has bit i set when the op writes input i in place (state tensors).
+// Ops grow only at the end: the enum value is the op id stored in program files.
+// docs/OPS.md specifies every op (inputs, attributes, shape and dtype rules).
+
+#define SY_OP_LIST(X)                                     \
+    /* elementwise binary, NumPy broadcasting */          \
+    X(ADD, "add", 2, 2, 1, 0)                             \
+    X(SUB, "sub", 2, 2, 1, 0)                             \
+    X(MUL, "mul", 2, 2, 1, 0)                             \
+    X(DIV, "div", 2, 2, 1, 0)                             \
+    X(POW, "pow", 2, 2, 1, 0)                             \
+    X(MAXIMUM, "maximum", 2, 2, 1, 0)                     \
+    X(MINIMUM, "minimum", 2, 2, 1, 0)                     \
+    /* elementwise unary */                               \
+    X(NEG, "neg", 1, 1, 1, 0)                             \
+    X(EXP, "exp", 1, 1, 1, 0)                             \
+    X(LOG, "log", 1, 1, 1, 0)                             \
+    X(SQRT, "sqrt", 1, 1, 1, 0)                           \
+    X(RSQRT, "rsqrt", 1, 1, 1, 0)                         \
+    X(SIN, "sin", 1, 1, 1, 0)                             \
+    X(COS, "cos", 1, 1, 1, 0)                             \
+    X(TANH, "tanh", 1, 1, 1, 0)                           \
+    X(SIGMOID, "sigmoid", 1, 1, 1, 0)                     \
+    X(SILU, "silu", 1, 1, 1, 0)                           \
+    X(GELU, "gelu", 1, 1, 1, 0)                           \
+    X(RELU, "relu", 1, 1, 1, 0)                           \
+    X(CAST, "cast", 1, 1, 1, 0)                           \
+    /* reductions over axes */                            \
+    X(SUM, "sum", 1, 1, 1, 0)                             \
+    X(MEAN, "mean", 1, 1, 1, 0)                           \
+    X(MAX, "max", 1, 1, 1, 0)                             \
+    /* normalisation */                                   \
+    X(SOFTMAX, "softmax", 1, 1, 1, 0)                     \
+    X(RMS_NORM, "rms_norm", 2, 2, 1, 0)                   \
+    X(LAYER_NORM, "layer_norm", 2, 3, 1, 0)               \
+    /* linear algebra */                                  \
+    X(MATMUL, "matmul", 2, 2, 1, 0)                       \
+    X(LINEAR, "linear", 2, 3, 1, 0)                       \
+    /* data movement */                                   \
+    X(EMBEDDING, "embedding", 2, 2, 1, 0)                 \
+    X(RESHAPE, "reshape", 1, 1, 1, 0)                     \
+    X(TRANSPOSE, "transpose", 1, 1, 1, 0)                 \
+    X(SLICE, "slice", 1, 1, 1, 0)                         \
+    X(CONCAT, "concat", 1, 16, 1, 0)                      \
+    X(EXPAND, "expand", 1, 1, 1, 0)                       \
+    X(GATHER, "gather", 2, 2, 1, 0)                       \
+    /* transformer */                                     \
+    X(ROPE, "rope", 2, 2, 1, 0)                           \
+    X(UPDATE_CACHE, "update_cache", 3, 3, 0, 0x1)         \
+    X(SDPA, "sdpa", 3, 4, 1, 0)                           \
+    X(SDPA_WITH_KV_CACHE, "sdpa_with_kv_cache", 6, 6, 1, 0x18)
