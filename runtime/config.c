@@ -200,6 +200,18 @@ sy_status sy_config_apply_env(sy_config *c) {
 
 // --- JSON ---
 
+/// While sy_config_load_file parses a file: its folder, so relative plugin paths resolve
+/// against the config file rather than the working directory.
+static _Thread_local const char *parse_base_dir;
+
+static sy_status add_plugin_from_json(sy_config *c, const char *path) {
+    if (!parse_base_dir || path[0] == '/') return sy_config_add_plugin(c, path);
+    char full[4096];
+    SY_CHECK((size_t)snprintf(full, sizeof full, "%s/%s", parse_base_dir, path) < sizeof full, SY_ERR_CONFIG,
+             "plugin path '%s' is too long", path);
+    return sy_config_add_plugin(c, full);
+}
+
 static const char *json_type_name(const cJSON *j) {
     if (cJSON_IsString(j)) return "a string";
     if (cJSON_IsNumber(j)) return "a number";
@@ -329,7 +341,7 @@ sy_status sy_config_parse_json(sy_config *c, const char *json, const char *origi
         } else if (strcmp(f->string, "rules") == 0) {
             st = parse_rules(c, f, origin);
         } else if (strcmp(f->string, "plugins") == 0) {
-            st = parse_string_array(f, origin, "plugins", sy_config_add_plugin, c);
+            st = parse_string_array(f, origin, "plugins", add_plugin_from_json, c);
         } else if (strcmp(f->string, "policy") == 0) {
             if (cJSON_IsString(f) && strcmp(f->valuestring, "strict") == 0) c->policy = SY_POLICY_STRICT;
             else if (cJSON_IsString(f) && strcmp(f->valuestring, "fallback") == 0) c->policy = SY_POLICY_FALLBACK;
@@ -368,7 +380,13 @@ sy_status sy_config_load_file(sy_config *c, const char *path) {
     fclose(f);
     if (st == SY_OK) {
         text[size] = '\0';
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash) *slash = '\0';
+        parse_base_dir = slash ? (dir[0] ? dir : "/") : ".";
         st = sy_config_parse_json(c, text, path);
+        parse_base_dir = NULL;
     }
     sy_free(text);
     return st;

@@ -1,6 +1,7 @@
 // Runtime config: JSON parsing, precedence, and clear errors for malformed or unknown things.
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "runtime/config.h"
@@ -79,7 +80,30 @@ static void test_env_and_runtime_errors(void) {
     sy_program_destroy(p);
 }
 
+static void test_plugin_paths_relative_to_file(void) {
+    char dir[] = "/tmp/sy_config_XXXXXX", path[256];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/c.json", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    fputs("{\"plugins\": [\"libx.so\", \"/abs/liby.so\"]}", f);
+    fclose(f);
+    sy_config *c = NULL;
+    CHECK_OK(sy_config_create(&c));
+    CHECK_OK(sy_config_load_file(c, path));
+    char want[256];
+    snprintf(want, sizeof want, "%s/libx.so", dir);
+    CHECK(c->n_plugins == 2 && !strcmp(c->plugins[0], want) && !strcmp(c->plugins[1], "/abs/liby.so"));
+    CHECK_OK(sy_config_parse_json(c, "{\"plugins\": [\"rel.so\"]}", "inline")); // no file: as given
+    CHECK(c->n_plugins == 3 && !strcmp(c->plugins[2], "rel.so"));
+    sy_config_destroy(c);
+    remove(path);
+    rmdir(dir);
+}
+
 int main(void) {
+    RUN(test_plugin_paths_relative_to_file);
     RUN(test_json_fields);
     RUN(test_json_errors);
     RUN(test_env_and_runtime_errors);
