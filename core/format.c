@@ -404,14 +404,15 @@ sy_status sy_format_serialize(const sy_graph_view *graph, const sy_metadata *met
     if (st == SY_OK) st = plan_layout(graph, meta, t.size, &L);
     if (st != SY_OK) goto done;
     // 64-byte aligned so that an in-memory program (sy_program_from_graph) parsed straight from
-    // these bytes has its constants aligned like a mapped file's.
-    out = sy_aligned_alloc(L.total, FMT_DATA_ALIGN);
+    // these bytes has its constants aligned like a mapped file's; SY_READ_PADDING zero bytes
+    // follow, since delegates may read a little past the last constant.
+    out = sy_aligned_alloc(L.total + SY_READ_PADDING, FMT_DATA_ALIGN);
     if (!out) {
         st = sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory serialising a program of %zu bytes",
                           L.total);
         goto done;
     }
-    memset(out, 0, L.total);
+    memset(out, 0, L.total + SY_READ_PADDING);
     write_header(out, &L);
     st = write_body(graph, meta, &t, &L, out);
 done:

@@ -60,8 +60,14 @@ sy_status sy_program_load(const char *path, sy_program **program_out) {
     size_t size = (size_t)sb.st_size;
     void *base = NULL;
     // mmap refuses length 0; an empty file is left to the parser, which rejects it with a message.
+    // One zero page follows the file's pages, so SY_READ_PADDING bytes past the last constant
+    // are readable even when the file ends exactly on a page boundary.
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), map_bytes = 0;
     if (size > 0) {
-        base = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+        map_bytes = (size + page - 1) / page * page + page;
+        void *area = mmap(NULL, map_bytes, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        base = area == MAP_FAILED ? MAP_FAILED : mmap(area, size, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
+        if (base == MAP_FAILED && area != MAP_FAILED) munmap(area, map_bytes);
         if (base == MAP_FAILED) {
             int err = errno;
             close(fd);
@@ -74,12 +80,13 @@ sy_status sy_program_load(const char *path, sy_program **program_out) {
     sy_program *p = NULL;
     sy_status st = program_new(path, &p);
     if (st != SY_OK) {
-        if (base) munmap(base, size);
+        if (base) munmap(base, map_bytes);
         return st;
     }
     p->base = base;
     p->size = size;
     p->mapped = base != NULL;
+    p->map_bytes = map_bytes;
     return program_finish(p, program_out);
 }
 
@@ -91,13 +98,14 @@ sy_status sy_program_load_memory(const void *bytes, size_t size, const char *ori
     sy_program *p = NULL;
     SY_TRY(program_new(origin, &p));
     // 64-byte aligned like a mapped file, so constants keep their alignment guarantee.
-    void *copy = sy_aligned_alloc(size ? size : 1, 64);
+    void *copy = sy_aligned_alloc(size + SY_READ_PADDING, 64);
     if (!copy) {
         sy_program_destroy(p);
         return sy_error_set(SY_ERR_OUT_OF_MEMORY, "%s: out of memory copying %zu program bytes", origin,
                             size);
     }
     if (size) memcpy(copy, bytes, size);
+    memset((char *)copy + size, 0, SY_READ_PADDING);
     p->base = copy;
     p->size = size;
     p->mapped = 0;
@@ -135,7 +143,7 @@ void sy_program_destroy(sy_program *program) {
     sy_free(program->ints);
     sy_free(program->meta_keys);
     sy_free(program->meta_values);
-    if (program->mapped) munmap((void *)program->base, program->size);
+    if (program->mapped) munmap((void *)program->base, program->map_bytes);
     else sy_free((void *)program->base);
     sy_free(program->origin);
     sy_free(program);

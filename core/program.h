@@ -18,7 +18,8 @@ struct sy_program {
     uint32_t n_meta;
     const void *base;       // the file bytes (mmapped or owned copy)
     size_t size;
-    int mapped;             // 1: munmap(base) on destroy; 0: sy_free(base)
+    int mapped;             // 1: munmap(base, map_bytes) on destroy; 0: sy_free(base)
+    size_t map_bytes;       // mapped: the whole reservation (file pages + one zero page)
     char *origin;           // file name or origin label for messages (owned)
 };
 

@@ -243,9 +243,9 @@ static sy_status plan_memory(sy_runtime *rt) {
         if (vi->role == SY_ROLE_CONSTANT) {
             rt->value_data[v] = (void *)vi->data;
         } else if (vi->role == SY_ROLE_INPUT || vi->role == SY_ROLE_OUTPUT || vi->role == SY_ROLE_STATE) {
-            rt->owned[v] = sy_aligned_alloc(vi->nbytes ? vi->nbytes : 1, SY_ARENA_ALIGN);
+            rt->owned[v] = sy_aligned_alloc(vi->nbytes + SY_READ_PADDING, SY_ARENA_ALIGN);
             if (!rt->owned[v]) st = sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory for value '%s' (%zu bytes)", vi->name, vi->nbytes);
-            else memset(rt->owned[v], 0, vi->nbytes);
+            else memset(rt->owned[v], 0, vi->nbytes + SY_READ_PADDING);
             rt->value_data[v] = rt->owned[v];
             if (vi->role == SY_ROLE_STATE) rt->state_bytes += vi->nbytes;
         }
@@ -269,7 +269,7 @@ static sy_status plan_memory(sy_runtime *rt) {
     }
     if (st == SY_OK) st = sy_plan_memory(req, nr, SY_ARENA_ALIGN, offsets, &rt->arena_bytes);
     if (st == SY_OK) {
-        rt->arena = sy_aligned_alloc(rt->arena_bytes ? rt->arena_bytes : SY_ARENA_ALIGN, SY_ARENA_ALIGN);
+        rt->arena = sy_aligned_alloc(rt->arena_bytes + SY_READ_PADDING, SY_ARENA_ALIGN);
         if (!rt->arena) st = sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory for the %zu-byte arena", rt->arena_bytes);
     }
     for (uint32_t r = 0; r < nr && st == SY_OK; r++) {

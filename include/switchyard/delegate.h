@@ -25,6 +25,11 @@ extern "C" {
 
 #define SY_REASON_MAX 256 // size of the reason buffers the host hands to delegates
 
+/// The host keeps at least this many bytes readable past the end of every tensor, scratch
+/// buffer and constant it hands a delegate, so SIMD kernels (XNNPACK's among them) may read a
+/// vector past the end. Writing there is not allowed.
+#define SY_READ_PADDING 64
+
 typedef enum sy_log_level {
     SY_LOG_DEBUG = 0,
     SY_LOG_INFO = 1,

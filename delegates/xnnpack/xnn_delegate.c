@@ -1,0 +1,182 @@
+// The XNNPACK delegate's vtable: instance creation (thread pool, options), capability checks,
+// and the glue to the partition compiler in xnn_kernel.c.
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "delegates/xnnpack/xnn_kernel.h"
+
+// --- process-wide XNNPACK initialisation (once; the library itself is idempotent too) ---
+
+static pthread_once_t g_init_once = PTHREAD_ONCE_INIT;
+static enum xnn_status g_init_status = xnn_status_uninitialized;
+
+static void init_library(void) {
+    g_init_status = xnn_initialize(NULL);
+}
+
+int xnn_library_ready(char *reason, size_t reason_size) {
+    pthread_once(&g_init_once, init_library);
+    if (g_init_status == xnn_status_success) return 1;
+    if (reason && reason_size) {
+        snprintf(reason, reason_size, "xnnpack: xnn_initialize failed: %s%s", xnn_status_name(g_init_status),
+                 g_init_status == xnn_status_unsupported_hardware ? " (this CPU lacks what XNNPACK needs)" : "");
+    }
+    return 0;
+}
+
+sy_status xnn_error(const xnn_backend *be, sy_status status, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (be && be->host.error) return be->host.error(be->host.host, status, "%s", msg);
+    return status;
+}
+
+// --- options ---
+
+static const sy_option_desc kOptions[] = {
+    {"threads", SY_OPTION_INT, "0", 0, 256, NULL,
+     "worker threads of the instance's pool, shared by all its partitions (0 = one per core)"},
+    {"shape_cache", SY_OPTION_INT, "4", 1, 64, NULL,
+     "shape plans kept per partition for dynamic dims (each holds its own packed weights)"},
+};
+
+static int available(char *reason, size_t reason_size) {
+    return xnn_library_ready(reason, reason_size);
+}
+
+static int parse_int(const char *text, long min, long max, long *out) {
+    char *end = NULL;
+    long v = strtol(text ? text : "", &end, 10);
+    if (!text || end == text || *end != '\0' || v < min || v > max) return 0;
+    *out = v;
+    return 1;
+}
+
+static void destroy(sy_backend *backend) {
+    xnn_backend *be = (xnn_backend *)backend;
+    if (!be) return;
+    if (be->pool) pthreadpool_destroy(be->pool);
+    be->host.free(be->host.host, be);
+}
+
+static sy_status create(const sy_host_api *host, const sy_option *options, uint32_t n_options,
+                        sy_backend **backend_out) {
+    if (!host || host->struct_size < offsetof(sy_host_api, infer_node) || !host->alloc || !host->free)
+        return SY_ERR_ABI; // no way to report a message without the host's error callback
+    char reason[SY_REASON_MAX];
+    if (!xnn_library_ready(reason, sizeof(reason))) {
+        return host->error ? host->error(host->host, SY_ERR_UNAVAILABLE, "%s", reason) : SY_ERR_UNAVAILABLE;
+    }
+    long threads = 0, shape_cache = 4;
+    for (uint32_t i = 0; i < n_options; i++) {
+        const char *key = options[i].key ? options[i].key : "";
+        long *dst = strcmp(key, "threads") == 0 ? &threads : strcmp(key, "shape_cache") == 0 ? &shape_cache : NULL;
+        const sy_option_desc *d = dst == &threads ? &kOptions[0] : &kOptions[1];
+        if (!dst) return host->error(host->host, SY_ERR_CONFIG, "xnnpack: unknown option '%s'", key);
+        if (!parse_int(options[i].value, (long)d->min, (long)d->max, dst)) {
+            return host->error(host->host, SY_ERR_CONFIG, "xnnpack: option %s='%s' is not an integer in [%g, %g]",
+                               key, options[i].value ? options[i].value : "", d->min, d->max);
+        }
+    }
+    xnn_backend *be = host->alloc(host->host, sizeof(*be), 64);
+    if (!be) return host->error(host->host, SY_ERR_OUT_OF_MEMORY, "xnnpack: out of memory");
+    memset(be, 0, sizeof(*be));
+    // copy the parts of the host table this host has; newer members stay NULL
+    memcpy(&be->host, host, host->struct_size < sizeof(be->host) ? host->struct_size : sizeof(be->host));
+    be->shape_cache = (uint32_t)shape_cache;
+    // threads == 1: no pool at all, XNNPACK and the kernels run on the caller's thread
+    if (threads != 1) {
+        be->pool = pthreadpool_create((size_t)threads);
+        if (!be->pool) {
+            host->free(host->host, be);
+            return host->error(host->host, SY_ERR_OUT_OF_MEMORY, "xnnpack: pthreadpool_create(%ld) failed", threads);
+        }
+        be->threads = (uint32_t)pthreadpool_get_threads_count(be->pool);
+    } else {
+        be->threads = 1;
+    }
+    snprintf(be->description, sizeof(be->description), "XNNPACK (%s API) on %u thread%s", xnn_api_generation(),
+             be->threads, be->threads == 1 ? "" : "s");
+    *backend_out = (sy_backend *)be;
+    return SY_OK;
+}
+
+static int supports(sy_backend *backend, const sy_graph_view *graph, uint32_t node_id, char *reason,
+                    size_t reason_size) {
+    (void)backend;
+    if (!graph || node_id >= graph->n_nodes) return xnn_refuse(reason, reason_size, "no such node");
+    const sy_node_info *node = &graph->nodes[node_id];
+    const xnn_op_entry *e = xnn_op_find(node->op);
+    if (!e) return xnn_refuse(reason, reason_size, "op %s not supported", xnn_op_name(node->op));
+    if (node->n_inputs > XNN_SY_MAX_NODE_INPUTS || node->n_outputs > 4)
+        return xnn_refuse(reason, reason_size, "too many inputs or outputs");
+    for (uint32_t i = 0; i < node->n_inputs + node->n_outputs; i++) {
+        const uint32_t v = i < node->n_inputs ? node->inputs[i] : node->outputs[i - node->n_inputs];
+        if (v == SY_NO_VALUE) continue;
+        if (v >= graph->n_values) return xnn_refuse(reason, reason_size, "value #%u out of range", v);
+        if (graph->values[v].rank > XNN_MAX_TENSOR_DIMS)
+            return xnn_refuse(reason, reason_size, "rank %u is above XNNPACK's %d", graph->values[v].rank,
+                              XNN_MAX_TENSOR_DIMS);
+    }
+    return e->supports(graph, node, reason, reason_size);
+}
+
+static sy_status compile(sy_backend *backend, const sy_subgraph *subgraph, sy_kernel **kernel_out,
+                         sy_compile_info *info_out) {
+    xnn_backend *be = (xnn_backend *)backend;
+    xnn_kernel *k = NULL;
+    sy_compile_info info;
+    memset(&info, 0, sizeof(info));
+    info.struct_size = sizeof(info);
+    sy_status st = xnn_kernel_compile(be, subgraph, &k, &info);
+    if (st != SY_OK) return st;
+    *kernel_out = (sy_kernel *)k;
+    if (info_out) {
+        // fill only the members the host's struct has
+        const uint32_t size = info_out->struct_size ? info_out->struct_size : sizeof(info);
+        if (size >= offsetof(sy_compile_info, scratch_bytes) + sizeof(size_t)) info_out->scratch_bytes = info.scratch_bytes;
+        if (size >= offsetof(sy_compile_info, packed_bytes) + sizeof(size_t)) info_out->packed_bytes = info.packed_bytes;
+        if (size >= offsetof(sy_compile_info, detail) + sizeof(const char *)) info_out->detail = info.detail;
+    }
+    return SY_OK;
+}
+
+static sy_status execute(sy_backend *backend, sy_kernel *kernel, const sy_exec_args *args) {
+    (void)backend;
+    return xnn_kernel_execute((xnn_kernel *)kernel, args);
+}
+
+static void release(sy_backend *backend, sy_kernel *kernel) {
+    (void)backend;
+    xnn_kernel_release((xnn_kernel *)kernel);
+}
+
+static const char *describe(sy_backend *backend) {
+    return backend ? ((xnn_backend *)backend)->description : "XNNPACK";
+}
+
+const sy_delegate sy_xnnpack_delegate = {
+    .struct_size = sizeof(sy_delegate),
+    .abi_version = SY_DELEGATE_ABI_VERSION,
+    .name = "xnnpack",
+    .version = "1.0.0",
+    .vendor = "Switchyard",
+    .options = kOptions,
+    .n_options = sizeof(kOptions) / sizeof(kOptions[0]),
+    .available = available,
+    .create = create,
+    .destroy = destroy,
+    .supports = supports,
+    .compile = compile,
+    .execute = execute,
+    .release = release,
+    .reset_state = NULL, // states stay in host memory: nothing resident to reset or read
+    .read_state = NULL,
+    .describe = describe,
+};

@@ -1,0 +1,191 @@
+#pragma once
+
+// Internals of the XNNPACK delegate. A compiled partition is a list of segments run in order:
+// a run of XNNPACK-capable nodes becomes one XNNPACK subgraph + runtime, and each node that
+// XNNPACK cannot express (the fused static-cache attention, cache updates, and data-movement
+// ops where this XNNPACK lacks a node) runs as one of this delegate's own C kernels on the same
+// thread pool. Values crossing segments live in the host-provided scratch.
+//
+// The XNNPACK API generation is fixed at configure time (SY_XNN_HAVE_* from CMakeLists.txt);
+// no code here asks which generation it runs on at run time.
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pthreadpool.h>
+#include <xnnpack.h>
+
+#include "switchyard/delegate.h"
+
+#define XNN_SY_MAX_NODE_INPUTS 16 // the widest op in op_list.h (concat)
+
+// --- backend instance ---
+
+/// One instance of the delegate (what the host sees as sy_backend).
+typedef struct xnn_backend {
+    sy_host_api host;     // copy of the host table, valid for the instance's life
+    pthreadpool_t pool;   // shared by every runtime and kernel of this instance; NULL = caller only
+    uint32_t threads;     // effective thread count (>= 1)
+    uint32_t shape_cache; // compiled shape plans kept per partition
+    char description[160];
+} xnn_backend;
+
+/// Formats a message and reports it through host->error; returns `status`.
+sy_status xnn_error(const xnn_backend *be, sy_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/// Static name of an XNNPACK status ("xnn_status_invalid_parameter").
+const char *xnn_status_name(enum xnn_status status);
+/// Static name of an op ("linear"), from op_list.h, so the delegate needs no library symbol.
+const char *xnn_op_name(sy_op op);
+/// Whether xnn_initialize succeeded (called once per process); on failure writes why.
+int xnn_library_ready(char *reason, size_t reason_size);
+
+// --- op table ---
+
+/// What an op's define function gets: one graph node to express in an XNNPACK subgraph.
+typedef struct xnn_define_ctx {
+    xnn_subgraph_t subgraph;
+    const sy_node_info *node;
+    const uint32_t *in_ids;  // XNNPACK value id per node input (XNN_INVALID_VALUE_ID when absent)
+    const uint32_t *out_ids; // XNNPACK value id per node output
+    const sy_tensor *in;     // concrete shapes; data is set for constants only
+    const sy_tensor *out;
+    /// Memory that must outlive the runtime (static tensors the op synthesises), owned by the
+    /// compiled partition; NULL when out of memory.
+    void *(*alloc_static)(void *owner, size_t bytes);
+    void *owner;
+    const char *call; // set by the define function: the XNNPACK entry point that failed
+} xnn_define_ctx;
+
+/// What a custom kernel gets: one node with concrete tensors (data set) and its scratch.
+typedef struct xnn_kernel_ctx {
+    const xnn_backend *be;
+    uint32_t node_id;
+    const sy_node_info *node;
+    const sy_tensor *in; // absent optional inputs have data == NULL
+    sy_tensor *out;
+    void *scratch; // the op's scratch (xnn_op_entry.scratch at the maximum shape), 64-aligned
+} xnn_kernel_ctx;
+
+typedef int (*xnn_supports_fn)(const sy_graph_view *graph, const sy_node_info *node, char *reason,
+                               size_t reason_size);
+typedef enum xnn_status (*xnn_define_fn)(xnn_define_ctx *ctx);
+typedef sy_status (*xnn_run_fn)(const xnn_kernel_ctx *ctx);
+typedef size_t (*xnn_scratch_fn)(const sy_graph_view *graph, const sy_node_info *node);
+
+/// How the delegate runs one op. An op with `define` becomes XNNPACK nodes; one with only `run`
+/// is a custom kernel. With both, `native` says per node which one this build uses.
+typedef struct xnn_op_entry {
+    xnn_supports_fn supports; // op-specific checks (dtype, rank, attributes, API generation)
+    xnn_define_fn define;     // (optional) XNNPACK subgraph node(s)
+    xnn_run_fn run;           // (optional) custom kernel
+    int (*native)(const sy_graph_view *graph, const sy_node_info *node); // (optional)
+    xnn_scratch_fn scratch;   // (optional) custom kernel scratch bytes at the maximum shape
+} xnn_op_entry;
+
+/// The entry of `op`, or NULL when the delegate never runs it.
+const xnn_op_entry *xnn_op_find(sy_op op);
+/// Whether node `node` runs as XNNPACK nodes (1) or as a custom kernel (0).
+int xnn_op_is_native(const xnn_op_entry *entry, const sy_graph_view *graph,
+                     const sy_node_info *node);
+
+// --- helpers for ops ---
+
+/// Writes the reason (the host adds "xnnpack: ") and returns 0 (for supports functions).
+int xnn_refuse(char *reason, size_t reason_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/// Refuses unless every present input and output of the node is f32.
+int xnn_require_f32(const sy_graph_view *graph, const sy_node_info *node, char *reason,
+                    size_t reason_size);
+/// The value info of input i of a node, or NULL when absent.
+const sy_value_info *xnn_input_info(const sy_graph_view *graph, const sy_node_info *node,
+                                    uint32_t i);
+/// XNNPACK dims of a tensor (rank 0 becomes [1]); returns the number of dims.
+size_t xnn_dims(const sy_tensor *t, size_t *dims);
+/// Defines an internal f32 value of the given shape.
+enum xnn_status xnn_define_temp(xnn_define_ctx *ctx, const sy_tensor *shape, uint32_t *id_out);
+/// Defines a static f32 tensor of the given dims over `data` (which must outlive the runtime).
+enum xnn_status xnn_define_static(xnn_define_ctx *ctx, size_t n_dims, const size_t *dims,
+                                  const float *data, uint32_t *id_out);
+/// A binary node (op: ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM) with the best API this build has.
+enum xnn_status xnn_emit_binary(xnn_define_ctx *ctx, sy_op op, uint32_t a, uint32_t b,
+                                uint32_t out);
+/// A unary node (op: NEG, SIGMOID, SQRT, RSQRT, RELU, TANH, EXP, LOG, GELU, SIN, COS, and
+/// SQUARE given as SY_OP_COUNT) natively; xnn_unary_native says whether the build has it.
+enum xnn_status xnn_emit_unary(xnn_define_ctx *ctx, sy_op op, int approximate, uint32_t in,
+                               uint32_t out);
+int xnn_unary_native(sy_op op, int approximate);
+#define XNN_SY_SQUARE SY_OP_COUNT // pseudo op for xnn_emit_unary: x * x
+
+/// The API generation, for messages: "2022" or "2024".
+const char *xnn_api_generation(void);
+
+// --- per-op functions (ops/*.c) ---
+
+int xnn_supports_binary(const sy_graph_view *, const sy_node_info *, char *, size_t);
+enum xnn_status xnn_define_binary_op(xnn_define_ctx *);
+int xnn_supports_unary(const sy_graph_view *, const sy_node_info *, char *, size_t);
+enum xnn_status xnn_define_unary_op(xnn_define_ctx *);
+int xnn_supports_linear(const sy_graph_view *, const sy_node_info *, char *, size_t);
+enum xnn_status xnn_define_linear(xnn_define_ctx *);
+int xnn_supports_matmul(const sy_graph_view *, const sy_node_info *, char *, size_t);
+enum xnn_status xnn_define_matmul(xnn_define_ctx *);
+int xnn_supports_softmax(const sy_graph_view *, const sy_node_info *, char *, size_t);
+enum xnn_status xnn_define_softmax_op(xnn_define_ctx *);
+int xnn_supports_reduce(const sy_graph_view *, const sy_node_info *, char *, size_t);
+enum xnn_status xnn_define_reduce(xnn_define_ctx *);
+int xnn_supports_rms_norm(const sy_graph_view *, const sy_node_info *, char *, size_t);
+enum xnn_status xnn_define_rms_norm(xnn_define_ctx *);
+int xnn_supports_reshape(const sy_graph_view *, const sy_node_info *, char *, size_t);
+enum xnn_status xnn_define_reshape(xnn_define_ctx *);
+int xnn_supports_transpose(const sy_graph_view *, const sy_node_info *, char *, size_t);
+enum xnn_status xnn_define_transpose(xnn_define_ctx *);
+sy_status xnn_run_transpose(const xnn_kernel_ctx *);
+int xnn_native_transpose(const sy_graph_view *, const sy_node_info *);
+int xnn_supports_slice(const sy_graph_view *, const sy_node_info *, char *, size_t);
+enum xnn_status xnn_define_slice(xnn_define_ctx *);
+sy_status xnn_run_slice(const xnn_kernel_ctx *);
+int xnn_native_slice(const sy_graph_view *, const sy_node_info *);
+int xnn_supports_concat(const sy_graph_view *, const sy_node_info *, char *, size_t);
+enum xnn_status xnn_define_concat(xnn_define_ctx *);
+sy_status xnn_run_concat(const xnn_kernel_ctx *);
+int xnn_native_concat(const sy_graph_view *, const sy_node_info *);
+int xnn_supports_rope(const sy_graph_view *, const sy_node_info *, char *, size_t);
+sy_status xnn_run_rope(const xnn_kernel_ctx *);
+size_t xnn_scratch_rope(const sy_graph_view *, const sy_node_info *);
+int xnn_supports_update_cache(const sy_graph_view *, const sy_node_info *, char *, size_t);
+sy_status xnn_run_update_cache(const xnn_kernel_ctx *);
+int xnn_supports_sdpa_kv(const sy_graph_view *, const sy_node_info *, char *, size_t);
+sy_status xnn_run_sdpa_kv(const xnn_kernel_ctx *);
+size_t xnn_scratch_sdpa_kv(const sy_graph_view *, const sy_node_info *);
+
+/// Reads element 0 of a start_pos tensor (i32 or i64, at least one element).
+int64_t xnn_read_start(const sy_tensor *t);
+/// Validates a cache write of `tokens` rows at `start` into a cache of `cache_len` rows.
+sy_status xnn_check_cache_range(const xnn_kernel_ctx *ctx, int64_t start, int64_t tokens,
+                                int64_t cache_len);
+
+// --- the fused attention kernel (ops/attention.c) ---
+
+/// One sdpa_with_kv_cache call. All tensors are dense row-major f32.
+typedef struct xnn_attention {
+    int64_t batch, q_heads, kv_heads, tokens, cache_len, head_dim;
+    int64_t start; // absolute position of query 0; validated by the caller
+    float scale;
+    const float *q;     // (batch, q_heads, tokens, head_dim)
+    const float *k_new; // (batch, kv_heads, tokens, head_dim)
+    const float *v_new; // (batch, kv_heads, tokens, head_dim)
+    float *k_cache;     // (batch, kv_heads, cache_len, head_dim), rows [start, start+tokens) written
+    float *v_cache;     // (batch, kv_heads, cache_len, head_dim)
+    float *out;         // (batch, q_heads, tokens, head_dim)
+    float *stats;       // scratch (batch, q_heads, tokens, 2): running max and running sum
+} xnn_attention;
+
+/// Scratch bytes xnn_attention_run needs for these sizes.
+size_t xnn_attention_scratch_bytes(int64_t batch, int64_t q_heads, int64_t tokens);
+/// Writes the new rows into the caches, then attends causally over [0, start + t] for each
+/// query t with online softmax (memory independent of the cache length). pool may be NULL.
+void xnn_attention_run(const xnn_attention *a, pthreadpool_t pool, size_t threads);
+extern const sy_delegate sy_xnnpack_delegate; // the vtable (registered by CMakeLists.txt)

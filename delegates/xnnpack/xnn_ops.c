@@ -1,0 +1,183 @@
+// The op table of the XNNPACK delegate and the helpers its op files share.
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "delegates/xnnpack/xnn_internal.h"
+
+// --- names ---
+
+const char *xnn_status_name(enum xnn_status status) {
+    switch ((int)status) {
+    case 0: return "xnn_status_success";
+    case 1: return "xnn_status_uninitialized";
+    case 2: return "xnn_status_invalid_parameter";
+    case 3: return "xnn_status_invalid_state";
+    case 4: return "xnn_status_unsupported_parameter";
+    case 5: return "xnn_status_unsupported_hardware";
+    case 6: return "xnn_status_out_of_memory";
+    case 7: return "xnn_status_reallocation_required"; // 2024 API
+    case 8: return "xnn_status_deprecated";            // 2024 API
+    default: return "xnn_status_unknown";
+    }
+}
+
+const char *xnn_op_name(sy_op op) {
+    static const char *const names[] = {
+#define XNN_SY_NAME_(id, name, min_in, max_in, n_out, mut) name,
+        SY_OP_LIST(XNN_SY_NAME_)
+#undef XNN_SY_NAME_
+    };
+    return (unsigned)op < sizeof(names) / sizeof(names[0]) ? names[op] : "invalid";
+}
+
+const char *xnn_api_generation(void) {
+#if defined(SY_XNN_HAVE_TRANSPOSE) || defined(SY_XNN_HAVE_RESHAPE_API)
+    return "2024";
+#else
+    return "2022";
+#endif
+}
+
+// --- the table ---
+
+static const xnn_op_entry kTable[SY_OP_COUNT] = {
+    [SY_OP_ADD] = {.supports = xnn_supports_binary, .define = xnn_define_binary_op},
+    [SY_OP_SUB] = {.supports = xnn_supports_binary, .define = xnn_define_binary_op},
+    [SY_OP_MUL] = {.supports = xnn_supports_binary, .define = xnn_define_binary_op},
+    [SY_OP_DIV] = {.supports = xnn_supports_binary, .define = xnn_define_binary_op},
+    [SY_OP_MAXIMUM] = {.supports = xnn_supports_binary, .define = xnn_define_binary_op},
+    [SY_OP_MINIMUM] = {.supports = xnn_supports_binary, .define = xnn_define_binary_op},
+    [SY_OP_NEG] = {.supports = xnn_supports_unary, .define = xnn_define_unary_op},
+    [SY_OP_EXP] = {.supports = xnn_supports_unary, .define = xnn_define_unary_op},
+    [SY_OP_LOG] = {.supports = xnn_supports_unary, .define = xnn_define_unary_op},
+    [SY_OP_SQRT] = {.supports = xnn_supports_unary, .define = xnn_define_unary_op},
+    [SY_OP_RSQRT] = {.supports = xnn_supports_unary, .define = xnn_define_unary_op},
+    [SY_OP_SIN] = {.supports = xnn_supports_unary, .define = xnn_define_unary_op},
+    [SY_OP_COS] = {.supports = xnn_supports_unary, .define = xnn_define_unary_op},
+    [SY_OP_TANH] = {.supports = xnn_supports_unary, .define = xnn_define_unary_op},
+    [SY_OP_SIGMOID] = {.supports = xnn_supports_unary, .define = xnn_define_unary_op},
+    [SY_OP_SILU] = {.supports = xnn_supports_unary, .define = xnn_define_unary_op},
+    [SY_OP_GELU] = {.supports = xnn_supports_unary, .define = xnn_define_unary_op},
+    [SY_OP_RELU] = {.supports = xnn_supports_unary, .define = xnn_define_unary_op},
+    [SY_OP_SUM] = {.supports = xnn_supports_reduce, .define = xnn_define_reduce},
+    [SY_OP_MEAN] = {.supports = xnn_supports_reduce, .define = xnn_define_reduce},
+    [SY_OP_SOFTMAX] = {.supports = xnn_supports_softmax, .define = xnn_define_softmax_op},
+    [SY_OP_RMS_NORM] = {.supports = xnn_supports_rms_norm, .define = xnn_define_rms_norm},
+    [SY_OP_MATMUL] = {.supports = xnn_supports_matmul, .define = xnn_define_matmul},
+    [SY_OP_LINEAR] = {.supports = xnn_supports_linear, .define = xnn_define_linear},
+    [SY_OP_RESHAPE] = {.supports = xnn_supports_reshape, .define = xnn_define_reshape},
+    [SY_OP_TRANSPOSE] = {.supports = xnn_supports_transpose, .define = xnn_define_transpose,
+                         .run = xnn_run_transpose, .native = xnn_native_transpose},
+    [SY_OP_SLICE] = {.supports = xnn_supports_slice, .define = xnn_define_slice,
+                     .run = xnn_run_slice, .native = xnn_native_slice},
+    [SY_OP_CONCAT] = {.supports = xnn_supports_concat, .define = xnn_define_concat,
+                      .run = xnn_run_concat, .native = xnn_native_concat},
+    [SY_OP_ROPE] = {.supports = xnn_supports_rope, .run = xnn_run_rope, .scratch = xnn_scratch_rope},
+    [SY_OP_UPDATE_CACHE] = {.supports = xnn_supports_update_cache, .run = xnn_run_update_cache},
+    [SY_OP_SDPA_WITH_KV_CACHE] = {.supports = xnn_supports_sdpa_kv, .run = xnn_run_sdpa_kv,
+                                  .scratch = xnn_scratch_sdpa_kv},
+};
+
+const xnn_op_entry *xnn_op_find(sy_op op) {
+    if ((unsigned)op >= SY_OP_COUNT || !kTable[op].supports) return NULL;
+    return &kTable[op];
+}
+
+int xnn_op_is_native(const xnn_op_entry *entry, const sy_graph_view *graph,
+                     const sy_node_info *node) {
+    if (!entry->define) return 0;
+    if (!entry->run || !entry->native) return 1;
+    return entry->native(graph, node);
+}
+
+// --- helpers ---
+
+int xnn_refuse(char *reason, size_t reason_size, const char *fmt, ...) {
+    // no "xnnpack: " prefix: the host prefixes every reason with the backend's name
+    if (reason && reason_size) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(reason, reason_size, fmt, ap);
+        va_end(ap);
+    }
+    return 0;
+}
+
+static const char *dtype_text(sy_dtype dt) {
+    switch (dt) {
+    case SY_DTYPE_F32: return "f32";
+    case SY_DTYPE_F16: return "f16";
+    case SY_DTYPE_BF16: return "bf16";
+    case SY_DTYPE_I32: return "i32";
+    case SY_DTYPE_I64: return "i64";
+    case SY_DTYPE_U8: return "u8";
+    case SY_DTYPE_BOOL: return "bool";
+    default: return "invalid";
+    }
+}
+
+int xnn_require_f32(const sy_graph_view *graph, const sy_node_info *node, char *reason,
+                    size_t reason_size) {
+    for (uint32_t i = 0; i < node->n_inputs; i++) {
+        const sy_value_info *v = xnn_input_info(graph, node, i);
+        if (v && v->dtype != SY_DTYPE_F32)
+            return xnn_refuse(reason, reason_size, "dtype %s not supported", dtype_text(v->dtype));
+    }
+    for (uint32_t i = 0; i < node->n_outputs; i++) {
+        const sy_value_info *v = &graph->values[node->outputs[i]];
+        if (v->dtype != SY_DTYPE_F32)
+            return xnn_refuse(reason, reason_size, "dtype %s not supported", dtype_text(v->dtype));
+    }
+    return 1;
+}
+
+const sy_value_info *xnn_input_info(const sy_graph_view *graph, const sy_node_info *node,
+                                    uint32_t i) {
+    if (i >= node->n_inputs || node->inputs[i] == SY_NO_VALUE || node->inputs[i] >= graph->n_values)
+        return NULL;
+    return &graph->values[node->inputs[i]];
+}
+
+size_t xnn_dims(const sy_tensor *t, size_t *dims) {
+    if (t->rank == 0) {
+        dims[0] = 1;
+        return 1;
+    }
+    for (uint32_t i = 0; i < t->rank; i++) dims[i] = (size_t)t->dims[i];
+    return t->rank;
+}
+
+enum xnn_status xnn_define_temp(xnn_define_ctx *ctx, const sy_tensor *shape, uint32_t *id_out) {
+    size_t dims[XNN_MAX_TENSOR_DIMS];
+    size_t n = xnn_dims(shape, dims);
+    ctx->call = "xnn_define_tensor_value";
+    return xnn_define_tensor_value(ctx->subgraph, xnn_datatype_fp32, n, dims, NULL,
+                                   XNN_INVALID_VALUE_ID, 0, id_out);
+}
+
+enum xnn_status xnn_define_static(xnn_define_ctx *ctx, size_t n_dims, const size_t *dims,
+                                  const float *data, uint32_t *id_out) {
+    ctx->call = "xnn_define_tensor_value";
+    return xnn_define_tensor_value(ctx->subgraph, xnn_datatype_fp32, n_dims, dims, data,
+                                   XNN_INVALID_VALUE_ID, 0, id_out);
+}
+
+int64_t xnn_read_start(const sy_tensor *t) {
+    if (t->dtype == SY_DTYPE_I32) return ((const int32_t *)t->data)[0];
+    return ((const int64_t *)t->data)[0];
+}
+
+sy_status xnn_check_cache_range(const xnn_kernel_ctx *ctx, int64_t start, int64_t tokens,
+                                int64_t cache_len) {
+    if (start < 0 || tokens < 0 || start > cache_len - tokens) {
+        return xnn_error(ctx->be, SY_ERR_OUT_OF_RANGE,
+                         "node #%u '%s' (%s): cache position %lld + %lld tokens is past the cache "
+                         "length %lld",
+                         ctx->node_id, ctx->node->name ? ctx->node->name : "",
+                         xnn_op_name(ctx->node->op), (long long)start, (long long)tokens,
+                         (long long)cache_len);
+    }
+    return SY_OK;
+}
