@@ -3,6 +3,7 @@
 #include "runtime/runtime.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -75,7 +76,24 @@ static sy_status plugin_failures(sy_runtime *rt, const sy_registry *reg, char *l
     return SY_OK;
 }
 
+static const char *upper(const char *name, char *buf, size_t size) {
+    size_t i = 0;
+    for (; name[i] && i + 1 < size; i++) buf[i] = name[i] >= 'a' && name[i] <= 'z' ? (char)(name[i] - 32) : name[i] == '-' ? '_' : name[i];
+    buf[i] = '\0';
+    return buf;
+}
+
+/// SWITCHYARD_REQUIRE_<NAME>=1 turns a backend's unavailability or failed create into an error
+/// (CI sets SWITCHYARD_REQUIRE_VULKAN=1 so Vulkan tests can never silently run elsewhere).
+static int backend_required(const char *name) {
+    char var[96], buf[64];
+    snprintf(var, sizeof var, "SWITCHYARD_REQUIRE_%s", upper(name, buf, sizeof buf));
+    const char *v = getenv(var);
+    return v && strcmp(v, "1") == 0;
+}
+
 static sy_status setup_backends(sy_runtime *rt, const sy_config *cfg) {
+    char upper_buf[64];
     char known[512], lost[512];
     sy_registry reg;
     SY_TRY(sy_registry_load(cfg, &reg));
@@ -119,6 +137,9 @@ static sy_status setup_backends(sy_runtime *rt, const sy_config *cfg) {
         }
         SY_TRY(sy_delegate_check_options(ref->vt, b->options, b->n_options));
         b->available = sy_delegate_available(ref->vt, b->reason, sizeof b->reason);
+        SY_CHECK(b->available || !backend_required(ref->vt->name), SY_ERR_UNAVAILABLE,
+                 "backend '%s' is required (SWITCHYARD_REQUIRE_%s=1) but unavailable: %s", ref->vt->name,
+                 upper(ref->vt->name, upper_buf, sizeof upper_buf), b->reason);
         if (!b->available) { // not an error under either policy: the machine decides, not the config
             SY_TRY(note(rt, "backend '%s' is unavailable: %s; its nodes go to the next backends", ref->vt->name,
                         b->reason));
@@ -130,7 +151,7 @@ static sy_status setup_backends(sy_runtime *rt, const sy_config *cfg) {
             b->instance = NULL;
             snprintf(b->reason, sizeof b->reason, "create failed: %s", sy_last_error());
             b->available = 0;
-            if (rt->policy == SY_POLICY_STRICT)
+            if (rt->policy == SY_POLICY_STRICT || backend_required(ref->vt->name))
                 return sy_error_set(SY_ERR_UNAVAILABLE, "backend '%s' (%s): %s", ref->vt->name, ref->origin, b->reason);
             char line[SY_REASON_MAX + 600];
             snprintf(line, sizeof line, "fallback: backend '%s' (%s) is skipped: %s", ref->vt->name, ref->origin,

@@ -307,6 +307,12 @@ static void test_create_fails(void) {
         check_small_run(rt, 1.0f);
     }
     sy_runtime_destroy(rt);
+    rt = NULL;
+    // A required backend may not fall back, whatever the policy.
+    setenv("SWITCHYARD_REQUIRE_CREATE_FAILS", "1", 1);
+    CHECK_FAILS(sy_runtime_create(p, c, &rt), SY_ERR_UNAVAILABLE, "no widget device found");
+    unsetenv("SWITCHYARD_REQUIRE_CREATE_FAILS");
+    CHECK(rt == NULL);
     sy_config_destroy(c);
     sy_program_destroy(p);
 }
