@@ -73,7 +73,10 @@ typedef struct sy_host_api {
     sy_status (*infer_node)(void *host, const sy_graph_view *graph, uint32_t node,
                             const sy_tensor *inputs, sy_tensor *outputs);
     /// Profiling: marks the start and end of a named event (an op, a copy) inside execute.
-    /// Both are cheap no-ops while the host is not profiling.
+    /// Both are cheap no-ops while the host is not profiling. `name` must stay valid until the
+    /// runtime is destroyed, and profile_end must get the same pointer as its profile_begin
+    /// (events are matched by pointer). Name transfers "copy", "upload" or "download" so
+    /// `switchyard bench` counts them as boundary copies.
     void (*profile_begin)(void *host, const char *name);
     void (*profile_end)(void *host, const char *name);
 } sy_host_api;
