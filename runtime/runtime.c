@@ -527,6 +527,7 @@ sy_status sy_runtime_execute(sy_runtime *rt) {
         };
         rt->host_ctx.current_partition = p;
         uint64_t t0 = sy_now_ns();
+        part->last_begin_ns = t0;
         sy_error_clear();
         sy_status st = b->ref.vt->execute(b->instance, part->kernel, &args);
         part->last_ns = sy_now_ns() - t0;

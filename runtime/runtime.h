@@ -33,6 +33,7 @@ typedef struct sy_rt_part {
     sy_compile_info info;
     size_t scratch_offset; // in the arena
     sy_tensor *inputs, *outputs, *states; // exec argument tensors (pointers into host memory)
+    uint64_t last_begin_ns; // sy_now_ns() when the last execute of this partition started
     uint64_t last_ns;      // duration of the last execute
     uint64_t total_ns;
 } sy_rt_part;

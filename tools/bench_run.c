@@ -400,18 +400,10 @@ static void harvest_events(sy_runtime *rt, sy_bench_phase *ph, uint64_t t0, uint
         }
     }
     if (capture) {
-        // The runtime records each partition's duration but not its start; partitions run back
-        // to back after the shape checks, so lay them out backwards from the end of execute.
-        double end = ((double)t1 - (double)t0) / 1e3;
-        ph->trace_exec_us = end;
-        for (uint32_t p = rt->plan.n_partitions; p-- > 0;) {
-            double dur = (double)rt->parts[p].last_ns / 1e3;
-            double start = end - dur > 0 ? end - dur : 0;
-            for (uint32_t i = 0; i < ph->n_trace; i++) // never after one of its own events
-                if (ph->trace[i].partition == p && ph->trace[i].begin_us < start) start = ph->trace[i].begin_us;
-            ph->trace_part_us[p] = start;
-            ph->trace_part_dur_us[p] = dur;
-            end = start;
+        ph->trace_exec_us = ((double)t1 - (double)t0) / 1e3;
+        for (uint32_t p = 0; p < rt->plan.n_partitions; p++) {
+            ph->trace_part_us[p] = ((double)rt->parts[p].last_begin_ns - (double)t0) / 1e3;
+            ph->trace_part_dur_us[p] = (double)rt->parts[p].last_ns / 1e3;
         }
     }
 }
