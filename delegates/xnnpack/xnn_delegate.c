@@ -43,7 +43,8 @@ static const sy_option_desc kOptions[] = {
     {"threads", SY_OPTION_INT, "0", 0, 256, NULL,
      "worker threads of the instance's pool, shared by all its partitions (0 = one per core)"},
     {"shape_cache", SY_OPTION_INT, "4", 1, 64, NULL,
-     "shape plans kept per partition for dynamic dims (each holds its own packed weights)"},
+     "shape plans kept per partition for dynamic dims (XNNPACK runtimes per shape; "
+     "linear weights are packed once, outside them)"},
 };
 
 static int available(char *reason, size_t reason_size) {

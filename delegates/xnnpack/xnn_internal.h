@@ -1,10 +1,12 @@
 #pragma once
 
 // Internals of the XNNPACK delegate. A compiled partition is a list of segments run in order:
-// a run of XNNPACK-capable nodes becomes one XNNPACK subgraph + runtime, and each node that
-// XNNPACK cannot express (the fused static-cache attention, cache updates, and data-movement
-// ops where this XNNPACK lacks a node) runs as one of this delegate's own C kernels on the same
-// thread pool. Values crossing segments live in the host-provided scratch.
+// a run of XNNPACK-capable nodes becomes one XNNPACK subgraph + runtime; each node with constant
+// weights to pack (linear, matmul by a constant) becomes one XNNPACK *operator*, created once at
+// compile time so its weights are packed once whatever the shapes; and each node that XNNPACK
+// cannot express (the fused static-cache attention, cache updates, and data-movement ops where
+// this XNNPACK lacks a node) runs as one of this delegate's own C kernels on the same thread
+// pool. Values crossing segments live in the host-provided scratch.
 //
 // The XNNPACK API generation is fixed at configure time (SY_XNN_HAVE_* from CMakeLists.txt);
 // no code here asks which generation it runs on at run time.
@@ -59,7 +61,19 @@ typedef struct xnn_define_ctx {
     const char *call; // set by the define function: the XNNPACK entry point that failed
 } xnn_define_ctx;
 
-/// What a custom kernel gets: one node with concrete tensors (data set) and its scratch.
+/// An XNNPACK operator owned by one node of a compiled partition. It is created at compile time,
+/// which is when XNNPACK packs the node's constant weights (once, whatever shapes come later),
+/// and set up per call for that call's row count; setup is skipped while the rows and the
+/// pointers stay the same.
+typedef struct xnn_node_operator {
+    xnn_operator_t op;
+    size_t packed_bytes; // estimate of the operator's packed weights (for sy_compile_info)
+    size_t rows;         // row count of the last setup; SIZE_MAX: not set up
+    const void *input;   // pointers of the last setup
+    void *output;
+} xnn_node_operator;
+
+/// What a custom kernel or a node operator gets: one node with concrete tensors (data set).
 typedef struct xnn_kernel_ctx {
     const xnn_backend *be;
     uint32_t node_id;
@@ -67,6 +81,7 @@ typedef struct xnn_kernel_ctx {
     const sy_tensor *in; // absent optional inputs have data == NULL
     sy_tensor *out;
     void *scratch; // the op's scratch (xnn_op_entry.scratch at the maximum shape), 64-aligned
+    xnn_node_operator *op; // operator nodes only: the node's operator
 } xnn_kernel_ctx;
 
 typedef int (*xnn_supports_fn)(const sy_graph_view *graph, const sy_node_info *node, char *reason,
@@ -74,22 +89,39 @@ typedef int (*xnn_supports_fn)(const sy_graph_view *graph, const sy_node_info *n
 typedef enum xnn_status (*xnn_define_fn)(xnn_define_ctx *ctx);
 typedef sy_status (*xnn_run_fn)(const xnn_kernel_ctx *ctx);
 typedef size_t (*xnn_scratch_fn)(const sy_graph_view *graph, const sy_node_info *node);
+/// Creates node `node`'s operator (packing its weights); on failure sets *call to the XNNPACK
+/// entry point that failed and leaves *op_out untouched.
+typedef enum xnn_status (*xnn_create_op_fn)(const sy_graph_view *graph, const sy_node_info *node,
+                                            xnn_node_operator *op_out, const char **call);
 
 /// How the delegate runs one op. An op with `define` becomes XNNPACK nodes; one with only `run`
-/// is a custom kernel. With both, `native` says per node which one this build uses.
+/// is a custom kernel. With both, `native` says per node which one this build uses. With
+/// `create_op`, `as_operator` says per node whether it runs as an XNNPACK operator instead
+/// (`run_op` sets it up for the call and runs it); only builds that have the operator's API set
+/// these.
 typedef struct xnn_op_entry {
     xnn_supports_fn supports; // op-specific checks (dtype, rank, attributes, API generation)
     xnn_define_fn define;     // (optional) XNNPACK subgraph node(s)
     xnn_run_fn run;           // (optional) custom kernel
     int (*native)(const sy_graph_view *graph, const sy_node_info *node); // (optional)
     xnn_scratch_fn scratch;   // (optional) custom kernel scratch bytes at the maximum shape
+    int (*as_operator)(const sy_graph_view *graph, const sy_node_info *node); // (optional)
+    xnn_create_op_fn create_op; // with as_operator
+    xnn_run_fn run_op;          // with as_operator
 } xnn_op_entry;
+
+/// How one node runs: inside an XNNPACK subgraph, as a custom kernel, or as its own operator.
+typedef enum xnn_node_mode {
+    XNN_MODE_SUBGRAPH = 0,
+    XNN_MODE_CUSTOM = 1,
+    XNN_MODE_OPERATOR = 2,
+} xnn_node_mode;
 
 /// The entry of `op`, or NULL when the delegate never runs it.
 const xnn_op_entry *xnn_op_find(sy_op op);
-/// Whether node `node` runs as XNNPACK nodes (1) or as a custom kernel (0).
-int xnn_op_is_native(const xnn_op_entry *entry, const sy_graph_view *graph,
-                     const sy_node_info *node);
+/// How node `node` runs in this build.
+xnn_node_mode xnn_op_mode(const xnn_op_entry *entry, const sy_graph_view *graph,
+                          const sy_node_info *node);
 
 // --- helpers for ops ---
 
@@ -132,6 +164,17 @@ int xnn_supports_linear(const sy_graph_view *, const sy_node_info *, char *, siz
 enum xnn_status xnn_define_linear(xnn_define_ctx *);
 int xnn_supports_matmul(const sy_graph_view *, const sy_node_info *, char *, size_t);
 enum xnn_status xnn_define_matmul(xnn_define_ctx *);
+#if defined(SY_XNN_HAVE_FC_OPERATOR)
+/// linear always runs as a fully-connected operator when the build has the operator API.
+int xnn_linear_as_operator(const sy_graph_view *, const sy_node_info *);
+/// matmul does when its right operand is a constant 2-D matrix.
+int xnn_matmul_as_operator(const sy_graph_view *, const sy_node_info *);
+/// Creates the node's fully-connected operator (XNNPACK packs the weights and bias here).
+enum xnn_status xnn_create_fc_operator(const sy_graph_view *, const sy_node_info *, xnn_node_operator *,
+                                       const char **);
+/// Sets the operator up for the call's row count and pointers (when they changed) and runs it.
+sy_status xnn_run_fc_operator(const xnn_kernel_ctx *);
+#endif
 int xnn_supports_softmax(const sy_graph_view *, const sy_node_info *, char *, size_t);
 enum xnn_status xnn_define_softmax_op(xnn_define_ctx *);
 int xnn_supports_reduce(const sy_graph_view *, const sy_node_info *, char *, size_t);

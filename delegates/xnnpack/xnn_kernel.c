@@ -1,21 +1,25 @@
 // Compiling and running a partition: segments, value placement, per-shape plans.
 //
 // compile() splits the partition's nodes, in order, into segments (a run of XNNPACK-capable
-// nodes = one XNNPACK subgraph; each custom-kernel node = its own segment) and decides where
-// every value the partition touches lives:
+// nodes = one XNNPACK subgraph; each custom-kernel node and each operator node = its own
+// segment) and decides where every value the partition touches lives:
 //   input / output / state  the host's tensors of this call,
 //   constant                the program's (mmapped) bytes, given to XNNPACK as static data,
 //   internal                inside one XNNPACK runtime (XNNPACK plans that memory itself),
-//   scratch                 crosses segments or feeds a custom kernel: a slot in the host's
-//                           scratch, placed at compile time by lifetime (slots are reused).
+//   scratch                 crosses segments, feeds a custom kernel or an operator: a slot in the
+//                           host's scratch, placed at compile time by lifetime (slots are reused).
 //
 // XNNPACK 2022 bakes every shape into a runtime, so the shape-dependent part is a "plan": the
 // concrete shapes of all values (from host->infer_node) plus one runtime per XNNPACK segment,
 // keyed by the dims of the partition's inputs and states. Plans are built on first use of a
 // shape (the one at the symbol bounds already at compile time, which also proves XNNPACK
 // accepts the partition) and kept in a small LRU cache, so repeated calls with a seen shape
-// never rebuild. Each plan's runtimes pack their own copy of the weights: the cache size
-// (option shape_cache) bounds that memory.
+// never rebuild. Nodes with weights to pack (linear, matmul by a constant) are not in any plan:
+// each is an XNNPACK operator created once here at compile time (its weights packed once) and
+// only set up per call for the call's rows, so plans hold weightless runtimes and a new shape
+// costs a few small runtime creations, not a repacking of every weight. (Builds whose XNNPACK
+// has no operator API this delegate knows keep those nodes in the subgraphs, and then each
+// plan packs its own weight copy; option shape_cache bounds that memory.)
 
 #include <stdio.h>
 #include <string.h>
@@ -46,7 +50,8 @@ typedef struct local_value {
 
 typedef struct segment {
     uint32_t first, count; // positions in kernel->nodes
-    int custom;            // 1: a single custom-kernel node
+    xnn_node_mode kind;    // SUBGRAPH: XNNPACK nodes; CUSTOM / OPERATOR: a single node
+    xnn_node_operator op;  // OPERATOR: the node's operator (made at compile time, shape-free)
     uint32_t n_ext;        // XNNPACK external values; external id = position in ext
     uint32_t *ext;         // local ids
     uint32_t ext_base;     // offset of this segment's pointers in plan->bound
@@ -63,7 +68,7 @@ typedef struct plan {
     uint64_t stamp;          // LRU clock of the last use
     int64_t *key;            // (key_len) ranks and dims of the inputs and states
     sy_tensor *shapes;       // (n_locals) concrete dtype/rank/dims, data unused
-    xnn_runtime_t *runtimes; // (n_segments) NULL for custom segments
+    xnn_runtime_t *runtimes; // (n_segments) NULL for custom and operator segments
     void **bound;            // (total_ext) pointers each runtime was last set up with
     uint8_t *ready;          // (n_segments) runtime set up at least once
     static_block *statics;   // synthesised static tensors (reduction filters, eps)
@@ -326,7 +331,7 @@ static sy_status plan_build(xnn_kernel *k, plan *p, const sy_tensor *in_shapes,
         }
     }
     for (uint32_t s = 0; s < k->n_segments; s++) {
-        if (k->segs[s].custom) continue;
+        if (k->segs[s].kind != XNN_MODE_SUBGRAPH) continue;
         sy_status st = build_runtime(k, p, s, &p->runtimes[s]);
         if (st != SY_OK) {
             plan_free(k, p);
@@ -387,6 +392,7 @@ static size_t place_scratch(xnn_kernel *k) {
     return peak;
 }
 
+// A node XNNPACK packs weights for when it sits in a subgraph (builds without the operator API).
 static int is_fc_node(const sy_graph_view *g, const sy_node_info *node) {
     if (node->op == SY_OP_LINEAR) return 1;
     if (node->op != SY_OP_MATMUL || node->n_inputs < 2) return 0;
@@ -402,6 +408,7 @@ void xnn_kernel_release(xnn_kernel *k) {
             if (k->plans[i].used) plan_free(k, &k->plans[i]);
     if (k->segs) {
         for (uint32_t s = 0; s < k->n_segments; s++) {
+            if (k->segs[s].op.op) xnn_delete_operator(k->segs[s].op.op);
             kfree(be, k->segs[s].ext);
             kfree(be, k->segs[s].setup);
         }
@@ -474,12 +481,13 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
             return xnn_error(be, SY_ERR_UNSUPPORTED, "node #%u '%s' (%s): not supported by xnnpack", nid,
                              node_label(node), xnn_op_name(node->op));
         }
-        const int custom = !xnn_op_is_native(e, g, node);
-        if (custom || k->n_segments == 0 || k->segs[k->n_segments - 1].custom) {
+        const xnn_node_mode mode = xnn_op_mode(e, g, node);
+        if (mode != XNN_MODE_SUBGRAPH || k->n_segments == 0 || k->segs[k->n_segments - 1].kind != XNN_MODE_SUBGRAPH) {
             segment *s = &k->segs[k->n_segments++];
             s->first = pos;
-            s->custom = custom;
-            if (custom) snprintf(s->label, sizeof(s->label), "%s", node_label(node));
+            s->kind = mode;
+            // single-node segments carry the node's name, so profiles attribute them to the node
+            if (mode != XNN_MODE_SUBGRAPH) snprintf(s->label, sizeof(s->label), "%s", node_label(node));
             else snprintf(s->label, sizeof(s->label), "xnnpack subgraph from node #%u '%.24s'", nid, node_label(node));
         }
         segment *s = &k->segs[k->n_segments - 1];
@@ -544,10 +552,10 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
         }
         const int crosses = (lv->first_use >= 0 && lv->first_use != lv->producer) ||
                             (lv->last_use >= 0 && lv->last_use != lv->producer);
-        if (k->segs[lv->producer].custom || crosses) {
+        if (k->segs[lv->producer].kind != XNN_MODE_SUBGRAPH || crosses) {
             lv->loc = LOC_SCRATCH;
             lv->bytes = align_up(value_bytes(vi) + XNN_EXTRA_BYTES, SLOT_ALIGN);
-        } else if (lv->first_use >= 0 && k->segs[lv->first_use].custom) {
+        } else if (lv->first_use >= 0 && k->segs[lv->first_use].kind != XNN_MODE_SUBGRAPH) {
             lv->loc = LOC_SCRATCH;
             lv->bytes = align_up(value_bytes(vi) + XNN_EXTRA_BYTES, SLOT_ALIGN);
         }
@@ -571,7 +579,7 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
     for (uint32_t pos = 0; pos < k->n_nodes; pos++) {
         const sy_node_info *node = &g->nodes[k->nodes[pos]];
         const xnn_op_entry *e = xnn_op_find(node->op);
-        if (e->scratch && !xnn_op_is_native(e, g, node)) {
+        if (e->scratch && xnn_op_mode(e, g, node) == XNN_MODE_CUSTOM) {
             const size_t b = e->scratch(g, node);
             if (b > op_scratch) op_scratch = b;
         }
@@ -588,13 +596,12 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
         return oom(be);
     }
     for (uint32_t l = 0; l < k->n_locals; l++) k->marks[l] = NONE;
-    uint32_t n_xnn = 0, n_custom = 0;
+    uint32_t n_xnn = 0, n_custom = 0, n_ops = 0;
     for (uint32_t s = 0; s < k->n_segments; s++) {
         segment *seg = &k->segs[s];
-        if (seg->custom) {
-            n_custom++;
-            continue;
-        }
+        if (seg->kind == XNN_MODE_CUSTOM) n_custom++;
+        if (seg->kind == XNN_MODE_OPERATOR) n_ops++;
+        if (seg->kind != XNN_MODE_SUBGRAPH) continue;
         n_xnn++;
         uint32_t cap = 0;
         for (uint32_t pos = seg->first; pos < seg->first + seg->count; pos++) {
@@ -630,6 +637,24 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
         return oom(be);
     }
 
+    // the operators: their weights are packed here, once, whatever shapes the calls bring
+    size_t packed = 0;
+    for (uint32_t s = 0; s < k->n_segments; s++) {
+        segment *seg = &k->segs[s];
+        if (seg->kind != XNN_MODE_OPERATOR) continue;
+        const uint32_t nid = k->nodes[seg->first];
+        const sy_node_info *node = &g->nodes[nid];
+        const char *call = "create";
+        const enum xnn_status xst = xnn_op_find(node->op)->create_op(g, node, &seg->op, &call);
+        if (xst != xnn_status_success) {
+            sy_status err = xnn_error(be, SY_ERR_DELEGATE, "node #%u '%s' (%s): %s failed: %s", nid,
+                                      node_label(node), xnn_op_name(node->op), call, xnn_status_name(xst));
+            xnn_kernel_release(k);
+            return err;
+        }
+        packed += seg->op.packed_bytes;
+    }
+
     // the plan at the symbol bounds: proves XNNPACK accepts every node before the host commits
     sy_tensor *in_shapes = kalloc(be, (k->n_inputs + 1) * sizeof(sy_tensor));
     sy_tensor *state_shapes = kalloc(be, (k->n_states + 1) * sizeof(sy_tensor));
@@ -650,17 +675,17 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
     }
     k->plans[0].stamp = ++k->clock;
 
-    size_t packed = 0;
+    // subgraph fully-connected nodes (builds without the operator API): one plan's copy
     for (uint32_t pos = 0; pos < k->n_nodes; pos++) {
         const sy_node_info *node = &g->nodes[k->nodes[pos]];
-        if (!is_fc_node(g, node)) continue;
+        if (!is_fc_node(g, node) || xnn_op_mode(xnn_op_find(node->op), g, node) != XNN_MODE_SUBGRAPH) continue;
         for (uint32_t i = 1; i < node->n_inputs; i++) {
             const sy_value_info *c = xnn_input_info(g, node, i);
             if (c && c->role == SY_ROLE_CONSTANT) packed += value_bytes(c);
         }
     }
-    snprintf(k->detail, sizeof(k->detail), "%u xnn subgraph%s, %u custom kernel%s", n_xnn,
-             n_xnn == 1 ? "" : "s", n_custom, n_custom == 1 ? "" : "s");
+    snprintf(k->detail, sizeof(k->detail), "%u xnn subgraph%s, %u xnn operator%s, %u custom kernel%s", n_xnn,
+             n_xnn == 1 ? "" : "s", n_ops, n_ops == 1 ? "" : "s", n_custom, n_custom == 1 ? "" : "s");
     info_out->scratch_bytes = k->scratch_bytes ? k->scratch_bytes + XNN_EXTRA_BYTES : 0;
     info_out->packed_bytes = packed;
     info_out->detail = k->detail;
@@ -735,7 +760,8 @@ static sy_status run_xnn(xnn_kernel *k, plan *p, uint32_t s) {
     return SY_OK;
 }
 
-static sy_status run_custom(xnn_kernel *k, const plan *p, const segment *seg, char *scratch) {
+// A single-node segment: a custom kernel, or the node's operator set up for this call's shapes.
+static sy_status run_node(xnn_kernel *k, const plan *p, segment *seg, char *scratch) {
     const uint32_t nid = k->nodes[seg->first];
     const sy_node_info *node = &k->graph->nodes[nid];
     sy_tensor in[XNN_SY_MAX_NODE_INPUTS], out[4];
@@ -761,8 +787,10 @@ static sy_status run_custom(xnn_kernel *k, const plan *p, const segment *seg, ch
         .in = in,
         .out = out,
         .scratch = scratch ? scratch + k->op_scratch_offset : NULL,
+        .op = seg->kind == XNN_MODE_OPERATOR ? &seg->op : NULL,
     };
-    return xnn_op_find(node->op)->run(&ctx);
+    const xnn_op_entry *e = xnn_op_find(node->op);
+    return seg->kind == XNN_MODE_OPERATOR ? e->run_op(&ctx) : e->run(&ctx);
 }
 
 sy_status xnn_kernel_execute(xnn_kernel *k, const sy_exec_args *args) {
@@ -796,7 +824,7 @@ sy_status xnn_kernel_execute(xnn_kernel *k, const sy_exec_args *args) {
     for (uint32_t s = 0; s < k->n_segments && status == SY_OK; s++) {
         segment *seg = &k->segs[s];
         if (be->host.profile_begin) be->host.profile_begin(be->host.host, seg->label);
-        status = seg->custom ? run_custom(k, p, seg, scratch) : run_xnn(k, p, s);
+        status = seg->kind != XNN_MODE_SUBGRAPH ? run_node(k, p, seg, scratch) : run_xnn(k, p, s);
         if (be->host.profile_end) be->host.profile_end(be->host.host, seg->label);
     }
     return status;

@@ -12,5 +12,5 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *subgraph, xnn_k
                              sy_compile_info *info_out);
 /// Runs the partition for the shapes in args (building a plan the first time a shape is seen).
 sy_status xnn_kernel_execute(xnn_kernel *kernel, const sy_exec_args *args);
-/// Frees a compiled partition and its runtimes; accepts NULL.
+/// Frees a compiled partition, its runtimes and its operators; accepts NULL.
 void xnn_kernel_release(xnn_kernel *kernel);

@@ -65,8 +65,18 @@ static const xnn_op_entry kTable[SY_OP_COUNT] = {
     [SY_OP_MEAN] = {.supports = xnn_supports_reduce, .define = xnn_define_reduce},
     [SY_OP_SOFTMAX] = {.supports = xnn_supports_softmax, .define = xnn_define_softmax_op},
     [SY_OP_RMS_NORM] = {.supports = xnn_supports_rms_norm, .define = xnn_define_rms_norm},
+#if defined(SY_XNN_HAVE_FC_OPERATOR)
+    // one operator per node: weights packed once at compile time instead of once per shape plan
+    [SY_OP_MATMUL] = {.supports = xnn_supports_matmul, .define = xnn_define_matmul,
+                      .as_operator = xnn_matmul_as_operator, .create_op = xnn_create_fc_operator,
+                      .run_op = xnn_run_fc_operator},
+    [SY_OP_LINEAR] = {.supports = xnn_supports_linear, .define = xnn_define_linear,
+                      .as_operator = xnn_linear_as_operator, .create_op = xnn_create_fc_operator,
+                      .run_op = xnn_run_fc_operator},
+#else
     [SY_OP_MATMUL] = {.supports = xnn_supports_matmul, .define = xnn_define_matmul},
     [SY_OP_LINEAR] = {.supports = xnn_supports_linear, .define = xnn_define_linear},
+#endif
     [SY_OP_RESHAPE] = {.supports = xnn_supports_reshape, .define = xnn_define_reshape},
     [SY_OP_TRANSPOSE] = {.supports = xnn_supports_transpose, .define = xnn_define_transpose,
                          .run = xnn_run_transpose, .native = xnn_native_transpose},
@@ -85,11 +95,13 @@ const xnn_op_entry *xnn_op_find(sy_op op) {
     return &kTable[op];
 }
 
-int xnn_op_is_native(const xnn_op_entry *entry, const sy_graph_view *graph,
-                     const sy_node_info *node) {
-    if (!entry->define) return 0;
-    if (!entry->run || !entry->native) return 1;
-    return entry->native(graph, node);
+xnn_node_mode xnn_op_mode(const xnn_op_entry *entry, const sy_graph_view *graph,
+                          const sy_node_info *node) {
+    if (entry->as_operator && entry->create_op && entry->run_op && entry->as_operator(graph, node))
+        return XNN_MODE_OPERATOR;
+    if (!entry->define) return XNN_MODE_CUSTOM;
+    if (!entry->run || !entry->native) return XNN_MODE_SUBGRAPH;
+    return entry->native(graph, node) ? XNN_MODE_SUBGRAPH : XNN_MODE_CUSTOM;
 }
 
 // --- helpers ---

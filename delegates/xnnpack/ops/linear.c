@@ -1,10 +1,17 @@
-// linear and matmul as XNNPACK fully-connected nodes. linear's weight [N, K] is exactly
-// XNNPACK's default filter layout [output_channels, input_channels]; matmul by a constant
-// [K, N] matrix is the same node with XNN_FLAG_TRANSPOSE_WEIGHTS. Weights must be constants:
-// XNNPACK packs them once per runtime (the 2022 API has no dynamic-filter fully-connected).
-// Batched matmul of two activations needs xnn_define_batch_matrix_multiply (2024 API).
+// linear and matmul as XNNPACK fully-connected. linear's weight [N, K] is exactly XNNPACK's
+// default filter layout [output_channels, input_channels]; matmul by a constant [K, N] matrix is
+// the same with XNN_FLAG_TRANSPOSE_WEIGHTS. Weights must be constants (the 2022 API has no
+// dynamic-filter fully-connected). Batched matmul of two activations needs
+// xnn_define_batch_matrix_multiply (2024 API).
+//
+// XNNPACK packs fully-connected weights when the object holding them is created. A subgraph node
+// is packed by every runtime, and the 2022 API needs a runtime per shape, so with
+// SY_XNN_HAVE_FC_OPERATOR (CMakeLists.txt found a create/setup signature it knows) each such node
+// is instead one fully-connected operator created at compile time: one packed copy per node,
+// set up per call for the call's row count. The subgraph definitions stay for builds without it.
 
 #include <math.h>
+#include <stdint.h>
 
 #include "delegates/xnnpack/xnn_internal.h"
 
@@ -80,3 +87,108 @@ enum xnn_status xnn_define_matmul(xnn_define_ctx *ctx) {
     return xnn_status_unsupported_parameter;
 #endif
 }
+
+#if defined(SY_XNN_HAVE_FC_OPERATOR)
+
+int xnn_linear_as_operator(const sy_graph_view *graph, const sy_node_info *node) {
+    (void)graph;
+    (void)node; // xnn_supports_linear already requires a constant 2-D weight and constant bias
+    return 1;
+}
+
+int xnn_matmul_as_operator(const sy_graph_view *graph, const sy_node_info *node) {
+    return matmul_is_fc(graph, node);
+}
+
+// XNNPACK's packed layout: output channels in tiles of the GEMM kernel's nr (16 for the widest
+// f32 x86 kernels, 8 on SSE and NEON) with the bias stored in front of each tile's K weights.
+// An estimate from above for the kernels the 2022 snapshot picks (their kr * sr is 1; the
+// few "s4" kernels also round K up to 4).
+static size_t packed_estimate(size_t k, size_t n) {
+    const size_t nr = 16;
+    return (n + nr - 1) / nr * nr * (k + 1) * sizeof(float);
+}
+
+enum xnn_status xnn_create_fc_operator(const sy_graph_view *graph, const sy_node_info *node,
+                                       xnn_node_operator *op_out, const char **call) {
+    const sy_value_info *w = xnn_input_info(graph, node, 1);
+    const sy_value_info *b = node->op == SY_OP_LINEAR ? xnn_input_info(graph, node, 2) : NULL;
+    *call = "xnn_create_fully_connected_nc_f32";
+    if (!w || w->rank != 2 || !w->data) return xnn_status_invalid_parameter;
+    // linear: w [N, K]; matmul: B [K, N], given to XNNPACK as is with TRANSPOSE_WEIGHTS
+    const int transposed = node->op != SY_OP_LINEAR;
+    const size_t k = (size_t)(transposed ? w->dims[0] : w->dims[1]);
+    const size_t n = (size_t)(transposed ? w->dims[1] : w->dims[0]);
+    const float *bias = b && b->data ? (const float *)b->data : NULL;
+    const uint32_t flags = transposed ? XNN_FLAG_TRANSPOSE_WEIGHTS : 0;
+    xnn_operator_t op = NULL;
+#if SY_XNN_FC_CREATE_ARGS == 12
+    enum xnn_status st = xnn_create_fully_connected_nc_f32(k, n, k, n, (const float *)w->data, bias, -INFINITY,
+                                                           INFINITY, flags, NULL, NULL, &op);
+#elif SY_XNN_FC_CREATE_ARGS == 11
+    enum xnn_status st = xnn_create_fully_connected_nc_f32(k, n, k, n, (const float *)w->data, bias, -INFINITY,
+                                                           INFINITY, flags, NULL, &op);
+#else
+    enum xnn_status st = xnn_create_fully_connected_nc_f32(k, n, k, n, (const float *)w->data, bias, -INFINITY,
+                                                           INFINITY, flags, &op);
+#endif
+    if (st != xnn_status_success) return st;
+    op_out->op = op;
+    op_out->packed_bytes = packed_estimate(k, n);
+    op_out->rows = SIZE_MAX;
+    op_out->input = NULL;
+    op_out->output = NULL;
+    return xnn_status_success;
+}
+
+static sy_status fc_failed(const xnn_kernel_ctx *ctx, const char *call, enum xnn_status st) {
+    ctx->op->rows = SIZE_MAX; // the operator's state is unknown: set it up again next time
+    ctx->op->input = NULL;
+    ctx->op->output = NULL;
+    return xnn_error(ctx->be, SY_ERR_DELEGATE, "node #%u '%s' (%s): %s failed: %s", ctx->node_id,
+                     ctx->node->name ? ctx->node->name : "", xnn_op_name(ctx->node->op), call,
+                     xnn_status_name(st));
+}
+
+sy_status xnn_run_fc_operator(const xnn_kernel_ctx *ctx) {
+    const sy_tensor *x = &ctx->in[0], *y = &ctx->out[0];
+    xnn_node_operator *fc = ctx->op;
+    const int64_t k = x->rank ? x->dims[x->rank - 1] : 1;
+    const int64_t n = y->rank ? y->dims[y->rank - 1] : 1;
+    const int64_t rows = k > 0 ? sy_tensor_numel(x) / k : 0;
+    if (rows * n != sy_tensor_numel(y)) {
+        return xnn_error(ctx->be, SY_ERR_SHAPE, "node #%u '%s' (%s): %lld rows of input give %lld outputs, not %lld",
+                         ctx->node_id, ctx->node->name ? ctx->node->name : "", xnn_op_name(ctx->node->op),
+                         (long long)rows, (long long)sy_tensor_numel(y), (long long)(rows * n));
+    }
+    if (rows == 0 || n == 0) return SY_OK; // nothing to compute (XNNPACK would skip it too)
+    const size_t r = (size_t)rows;
+    enum xnn_status st;
+#if defined(SY_XNN_HAVE_FC_RESHAPE)
+    if (fc->rows != r) {
+        st = xnn_reshape_fully_connected_nc_f32(fc->op, r, ctx->be->pool);
+        if (st != xnn_status_success) return fc_failed(ctx, "xnn_reshape_fully_connected_nc_f32", st);
+        fc->rows = r;
+        fc->input = NULL; // a reshape needs a new setup
+    }
+    if (fc->input != x->data || fc->output != y->data) {
+        st = xnn_setup_fully_connected_nc_f32(fc->op, x->data, y->data);
+        if (st != xnn_status_success) return fc_failed(ctx, "xnn_setup_fully_connected_nc_f32", st);
+        fc->input = x->data;
+        fc->output = y->data;
+    }
+#else
+    if (fc->rows != r || fc->input != x->data || fc->output != y->data) {
+        st = xnn_setup_fully_connected_nc_f32(fc->op, r, x->data, y->data, ctx->be->pool);
+        if (st != xnn_status_success) return fc_failed(ctx, "xnn_setup_fully_connected_nc_f32", st);
+        fc->rows = r;
+        fc->input = x->data;
+        fc->output = y->data;
+    }
+#endif
+    st = xnn_run_operator(fc->op, ctx->be->pool);
+    if (st != xnn_status_success) return fc_failed(ctx, "xnn_run_operator", st);
+    return SY_OK;
+}
+
+#endif // SY_XNN_HAVE_FC_OPERATOR
