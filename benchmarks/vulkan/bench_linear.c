@@ -46,17 +46,16 @@ static float *random_floats(size_t n) {
     return d;
 }
 
-#define TRY(expr)                                                                                  \
-    do {                                                                                           \
-        sy_status s_ = (expr);                                                                     \
-        if (s_ != SY_OK) {                                                                         \
-            fprintf(stderr, "%s failed: %s: %s\n", #expr, sy_status_name(s_), sy_last_error());    \
-            return s_;                                                                             \
-        }                                                                                          \
+#define TRY(expr)                                                                               \
+    do {                                                                                        \
+        sy_status s_ = (expr);                                                                  \
+        if (s_ != SY_OK) {                                                                      \
+            fprintf(stderr, "%s failed: %s: %s\n", #expr, sy_status_name(s_), sy_last_error()); \
+            return s_;                                                                          \
+        }                                                                                       \
     } while (0)
 
-static sy_status add_linear(sy_graph *g, const char *name, uint32_t x, int64_t n_out, int64_t n_in,
-                            uint32_t *out) {
+static sy_status add_linear(sy_graph *g, const char *name, uint32_t x, int64_t n_out, int64_t n_in, uint32_t *out) {
     char wn[64], bn[64];
     snprintf(wn, sizeof wn, "%s.w", name);
     snprintf(bn, sizeof bn, "%s.b", name);
@@ -75,8 +74,12 @@ static sy_status add_linear(sy_graph *g, const char *name, uint32_t x, int64_t n
 static sy_status build(int layers, int64_t T, sy_program **out) {
     sy_graph *g = NULL;
     TRY(sy_graph_create(&g));
-    sy_value_desc d = {.name = "x", .dtype = SY_DTYPE_F32, .role = SY_ROLE_INPUT, .rank = 3,
-                       .dims = {1, T, D_MODEL}, .sym = {-1, -1, -1}};
+    sy_value_desc d = {.name = "x",
+                       .dtype = SY_DTYPE_F32,
+                       .role = SY_ROLE_INPUT,
+                       .rank = 3,
+                       .dims = {1, T, D_MODEL},
+                       .sym = {-1, -1, -1}};
     uint32_t h;
     sy_status st = sy_graph_add_value(g, &d, &h);
     for (int l = 0; l < layers && st == SY_OK; l++) {
@@ -104,8 +107,7 @@ static int cmp_double(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static sy_status run(const sy_program *p, const char *backend, int64_t T, int iters, const float *x,
-                     result *r) {
+static sy_status run(const sy_program *p, const char *backend, int64_t T, int iters, const float *x, result *r) {
     sy_config *cfg = NULL;
     sy_runtime *rt = NULL;
     TRY(sy_config_create(&cfg));
@@ -160,8 +162,8 @@ int main(int argc, char **argv) {
     }
     sy_set_log_callback(on_log, NULL, SY_LOG_INFO);
     const double flops_per_token = 2.0 * 2.0 * D_MODEL * D_FF * layers;
-    printf("linear stack: %d x (576 -> 1536 -> 576), f32 weights %.1f MiB, %d timed executes after 3 warm-up\n",
-           layers, (double)layers * 2 * (D_MODEL * D_FF + D_FF) * 4 / (1 << 20), iters);
+    printf("linear stack: %d x (576 -> 1536 -> 576), f32 weights %.1f MiB, %d timed executes after 3 warm-up\n", layers,
+           (double)layers * 2 * (D_MODEL * D_FF + D_FF) * 4 / (1 << 20), iters);
     int printed_device = 0;
     const int64_t Ts[2] = {1, 64};
     printf("\n%4s  %-9s %10s %10s %10s %9s %14s %14s %8s\n", "T", "backend", "median ms", "mean ms", "GFLOP/s",
