@@ -510,6 +510,7 @@ sy_status sy_runtime_execute(sy_runtime *rt) {
     SY_TRY(resolve_shapes(rt));
     SY_TRY(check_input_data(rt));
     rt->last_copy_bytes = 0;
+    rt->last_device_copy_bytes = 0;
     rt->n_events = 0;
     for (uint32_t p = 0; p < rt->plan.n_partitions; p++) {
         const sy_partition *P = &rt->plan.partitions[p];
@@ -524,6 +525,7 @@ sy_status sy_runtime_execute(sy_runtime *rt) {
             .struct_size = sizeof args, .n_inputs = P->n_inputs, .n_outputs = P->n_outputs, .n_states = P->n_states,
             .inputs = part->inputs, .outputs = part->outputs, .states = part->states,
             .scratch = rt->arena + part->scratch_offset, .symbols = rt->symbols,
+            .copy_bytes_out = &rt->last_device_copy_bytes,
         };
         rt->host_ctx.current_partition = p;
         uint64_t t0 = sy_now_ns();
@@ -602,6 +604,7 @@ sy_status sy_runtime_get_stats(const sy_runtime *rt, sy_runtime_stats *out) {
     out->state_bytes = rt->state_bytes;
     out->last_copy_bytes = rt->last_copy_bytes;
     out->n_executes = rt->n_executes;
+    out->last_device_copy_bytes = rt->last_device_copy_bytes;
     for (uint32_t p = 0; p < rt->plan.n_partitions; p++) out->packed_bytes += rt->parts[p].info.packed_bytes;
     return SY_OK;
 }

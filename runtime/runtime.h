@@ -68,7 +68,8 @@ struct sy_runtime {
     uint8_t *input_set;      // (n_values) 1 once set_input gave the input
     int64_t symbols[SY_MAX_SYMBOLS];
     // stats and profiling
-    size_t last_copy_bytes;
+    size_t last_copy_bytes;        // intermediates handed between partitions (host memory)
+    size_t last_device_copy_bytes; // host<->device copies the delegates reported
     uint64_t n_executes;
     int profiling;
     sy_profile_event *events; // (SY_MAX_PROFILE_EVENTS) while profiling

@@ -22,6 +22,7 @@ static const char demo_help[] =
     "Without --backends it tries: portable, then each other built-in or plugin backend\n"
     "followed by portable, then vulkan,xnnpack,portable when both exist.\n"
     "Exits 1 when a configuration disagrees with the reference (max |diff| > 1e-3).\n"
+    "'copy B/tok' is the host<->device bytes the delegates copied in the last decode step.\n"
     "\n"
     "  --save FILE       also write the program to FILE (.syp)\n"
     "  --prompt-len P    prompt tokens (default 8)\n"
@@ -38,6 +39,7 @@ typedef struct run_result {
     int64_t *tokens; // (P + N + 1) prompt then generated
     double prefill_ms, decode_ms;
     uint32_t n_partitions;
+    size_t copy_bytes; // host<->device bytes of the last decode step (delegate-reported)
     char layout[256];
     char devices[512];
 } run_result;
@@ -98,6 +100,9 @@ static sy_status run_config(const sy_program *prog, sy_config *cfg, const sy_dec
         r->decode_ms += (double)(sy_now_ns() - t1) / 1e6;
     }
     if (N) r->decode_ms /= (double)N;
+    sy_runtime_stats stats;
+    sy_runtime_get_stats(rt, &stats);
+    r->copy_bytes = stats.last_device_copy_bytes;
     sy_runtime_destroy(rt);
     return st;
 }
@@ -212,8 +217,8 @@ int sy_cmd_demo(int argc, char **argv) {
     sy_config_destroy(cfg);
     if (st != SY_OK) return sy_cli_fail("demo: portable reference");
 
-    printf("%-28s %-10s %-28s %12s %14s %12s  %s\n", "backends", "partitions", "layout (backend:nodes)", "prefill ms",
-           "decode ms/tok", "max |diff|", "result");
+    printf("%-28s %-10s %-28s %12s %14s %12s %12s  %s\n", "backends", "partitions", "layout (backend:nodes)",
+           "prefill ms", "decode ms/tok", "copy B/tok", "max |diff|", "result");
     for (int c = 0; c < n_configs; c++) {
         memcpy(cur.tokens, ref.tokens, sizeof(int64_t) * (size_t)(P + N + 1));
         cur.prefill_ms = cur.decode_ms = 0;
@@ -235,8 +240,8 @@ int sy_cmd_demo(int argc, char **argv) {
         }
         int ok = diff <= TOLERANCE;
         failures += !ok;
-        printf("%-28s %-10u %-28s %12.3f %14.3f %12.2e  %s\n", configs[c], cur.n_partitions, cur.layout, cur.prefill_ms,
-               cur.decode_ms, diff, ok ? "OK" : "MISMATCH");
+        printf("%-28s %-10u %-28s %12.3f %14.3f %12zu %12.2e  %s\n", configs[c], cur.n_partitions, cur.layout,
+               cur.prefill_ms, cur.decode_ms, cur.copy_bytes, diff, ok ? "OK" : "MISMATCH");
         if (cur.devices[0]) printf("    %s\n", cur.devices);
     }
     printf("\ngenerated tokens (portable reference):");

@@ -376,6 +376,9 @@ sy_status sy_vk_execute(sy_backend *be, sy_kernel *k, const sy_exec_args *args) 
     k->last_upload_bytes = up;
     k->last_download_bytes = down;
     sy_vk_count_copies(up, down);
+    if (args->struct_size >= offsetof(sy_exec_args, copy_bytes_out) + sizeof args->copy_bytes_out &&
+        args->copy_bytes_out)
+        *args->copy_bytes_out += up + down;
     sy_vk_log(be, SY_LOG_DEBUG, "executed %s: copied %zu bytes (%zu up, %zu down)", k->label, up + down, up, down);
     return SY_OK;
 }

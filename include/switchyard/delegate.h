@@ -20,7 +20,7 @@ extern "C" {
 // --- constants ---
 
 #define SY_DELEGATE_ABI_MAJOR 1
-#define SY_DELEGATE_ABI_MINOR 0
+#define SY_DELEGATE_ABI_MINOR 1
 #define SY_DELEGATE_ABI_VERSION ((SY_DELEGATE_ABI_MAJOR << 16) | SY_DELEGATE_ABI_MINOR)
 
 #define SY_REASON_MAX 256 // size of the reason buffers the host hands to delegates
@@ -134,6 +134,9 @@ typedef struct sy_exec_args {
     sy_tensor *states;       // in subgraph->states order; host memory (stale if resident)
     void *scratch;           // scratch_bytes from compile, 64-byte aligned
     const int64_t *symbols;  // current value of each graph symbol
+    /// (ABI 1.1; write it only when struct_size covers it) bytes the delegate copied between
+    /// host and device memory in this call; the host sums them into the runtime's stats.
+    size_t *copy_bytes_out;
 } sy_exec_args;
 
 typedef struct sy_backend sy_backend; // a delegate's instance, opaque to the host

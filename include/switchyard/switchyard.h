@@ -171,6 +171,7 @@ typedef struct sy_runtime_stats {
     size_t last_copy_bytes;       // bytes copied at partition boundaries in the last execute
     size_t packed_bytes;          // weight copies made by delegates
     uint64_t n_executes;
+    size_t last_device_copy_bytes; // host<->device bytes delegates reported for the last execute
 } sy_runtime_stats;
 
 /// Partitions and compiles a program for the configured backends. The program must outlive

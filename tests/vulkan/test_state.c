@@ -132,6 +132,10 @@ static void run_kv(const kv_cfg *c) {
         CHECK_MSG(cnt.last_upload_bytes == up && cnt.last_download_bytes == down,
                   "copied %zu up / %zu down, expected %zu / %zu %s", cnt.last_upload_bytes, cnt.last_download_bytes, up,
                   down, when);
+        sy_runtime_stats stats;
+        CHECK_OK(sy_runtime_get_stats(vk, &stats)); // the same figure reaches the runtime's stats
+        CHECK_MSG(stats.last_device_copy_bytes == up + down, "stats say %zu copied, expected %zu %s",
+                  stats.last_device_copy_bytes, up + down, when);
         free(q), free(k), free(v);
     }
 
