@@ -1,6 +1,7 @@
 // Instance, device and queue selection, the validation messenger, and compute pipelines.
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,7 +244,19 @@ int sy_vk_probe(char *reason, size_t reason_size) {
         uint32_t family;
         ok = device_usable(devs[i], &family, why, sizeof why);
     }
-    vkDestroyInstance(inst, NULL);
+    // The first instance that finds a device stays alive for the life of the process: it pins
+    // the loader's driver (ICD) library, which would otherwise be unloaded and reloaded with
+    // every backend instance (slow on software drivers, and whatever the driver keeps for the
+    // process then has no library to be attributed to). Later probes still ask the machine.
+    static pthread_mutex_t anchor_lock = PTHREAD_MUTEX_INITIALIZER;
+    static VkInstance anchor = VK_NULL_HANDLE;
+    pthread_mutex_lock(&anchor_lock);
+    if (ok && anchor == VK_NULL_HANDLE) {
+        anchor = inst;
+        inst = VK_NULL_HANDLE;
+    }
+    pthread_mutex_unlock(&anchor_lock);
+    if (inst != VK_NULL_HANDLE) vkDestroyInstance(inst, NULL);
     if (!ok) snprintf(reason, reason_size, "no usable Vulkan device: %s", why);
     return ok;
 }
