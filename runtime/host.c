@@ -6,6 +6,7 @@
 #include "core/alloc.h"
 #include "core/ops.h"
 #include "core/status.h"
+#include "runtime/plugin.h"
 #include "runtime/runtime.h"
 
 uint64_t sy_now_ns(void) {
@@ -50,6 +51,7 @@ static sy_status host_infer(void *host, const sy_graph_view *graph, uint32_t nod
 
 static void host_profile_begin(void *host, const char *name) {
     sy_host_ctx *ctx = host;
+    if (!ctx) return; // outside a runtime nothing is profiled
     sy_runtime *rt = ctx->rt;
     if (!rt->profiling || rt->n_events >= SY_MAX_PROFILE_EVENTS) return;
     sy_profile_event *e = &rt->events[rt->n_events++];
@@ -61,6 +63,7 @@ static void host_profile_begin(void *host, const char *name) {
 
 static void host_profile_end(void *host, const char *name) {
     sy_host_ctx *ctx = host;
+    if (!ctx) return;
     sy_runtime *rt = ctx->rt;
     if (!rt->profiling) return;
     for (uint32_t i = rt->n_events; i-- > 0;) { // innermost open event of that name
@@ -71,6 +74,23 @@ static void host_profile_end(void *host, const char *name) {
         }
     }
 }
+
+// Every member is filled, so a delegate created outside a runtime (`switchyard backends`, a
+// plugin's entry point) sees the same complete table it sees inside one; host is NULL there.
+static const sy_host_api default_host = {
+    .struct_size = sizeof(sy_host_api),
+    .abi_version = SY_DELEGATE_ABI_VERSION,
+    .host = NULL,
+    .log = host_log,
+    .error = host_error,
+    .alloc = host_alloc,
+    .free = host_free,
+    .infer_node = host_infer,
+    .profile_begin = host_profile_begin,
+    .profile_end = host_profile_end,
+};
+
+const sy_host_api *sy_host_default(void) { return &default_host; }
 
 void sy_host_init(sy_runtime *rt) {
     rt->host_ctx.rt = rt;

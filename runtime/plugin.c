@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,65 +22,6 @@ struct sy_plugin {
     uint32_t n_delegates;
     const sy_delegate *delegates[SY_PLUGIN_MAX_DELEGATES]; // static data inside the library
 };
-
-// --- the host services offered outside a runtime ---
-
-static void default_log(void *host, sy_log_level level, const char *fmt, ...) {
-    (void)host;
-    va_list ap;
-    va_start(ap, fmt);
-    sy_logv(level, fmt, ap);
-    va_end(ap);
-}
-
-static sy_status default_error(void *host, sy_status status, const char *fmt, ...) {
-    (void)host;
-    va_list ap;
-    va_start(ap, fmt);
-    sy_error_setv(status, fmt, ap);
-    va_end(ap);
-    return status;
-}
-
-static void *default_alloc(void *host, size_t size, size_t align) {
-    (void)host;
-    return sy_aligned_alloc(size, align < 16 ? 16 : align);
-}
-
-static void default_free(void *host, void *p) {
-    (void)host;
-    sy_free(p);
-}
-
-static sy_status default_infer(void *host, const sy_graph_view *graph, uint32_t node, const sy_tensor *inputs,
-                               sy_tensor *outputs) {
-    (void)host;
-    SY_CHECK(graph && node < graph->n_nodes, SY_ERR_INVALID_ARGUMENT, "infer_node: node #%u does not exist", node);
-    return sy_op_infer_node(graph, node, inputs, outputs);
-}
-
-// Outside a runtime nothing is being profiled.
-static void default_profile(void *host, const char *name) {
-    (void)host;
-    (void)name;
-}
-
-// Every member is filled, so a delegate created outside a runtime (`switchyard backends`) sees
-// the same complete table it sees inside one.
-static const sy_host_api default_host = {
-    .struct_size = sizeof(sy_host_api),
-    .abi_version = SY_DELEGATE_ABI_VERSION,
-    .host = NULL,
-    .log = default_log,
-    .error = default_error,
-    .alloc = default_alloc,
-    .free = default_free,
-    .infer_node = default_infer,
-    .profile_begin = default_profile,
-    .profile_end = default_profile,
-};
-
-const sy_host_api *sy_plugin_default_host(void) { return &default_host; }
 
 // --- loading ---
 
@@ -150,7 +90,7 @@ sy_status sy_plugin_load(const char *path, sy_plugin **plugin_out) {
     }
     sy_plugin_entry_fn entry;
     memcpy(&entry, &sym, sizeof entry); // object pointer to function pointer, as POSIX allows
-    sy_plugin_query q = {sizeof q, (uint32_t)SY_DELEGATE_ABI_MAJOR << 16, SY_DELEGATE_ABI_VERSION, &default_host};
+    sy_plugin_query q = {sizeof q, (uint32_t)SY_DELEGATE_ABI_MAJOR << 16, SY_DELEGATE_ABI_VERSION, sy_host_default()};
     sy_plugin_answer a;
     memset(&a, 0, sizeof a);
     a.struct_size = sizeof a;

@@ -29,9 +29,9 @@ uint32_t sy_plugin_n_delegates(const sy_plugin *plugin);
 const sy_delegate *sy_plugin_delegate(const sy_plugin *plugin, uint32_t i);
 /// The path the plugin was loaded from (borrowed, lives as long as the plugin).
 const char *sy_plugin_path(const sy_plugin *plugin);
-/// Host services for calls made outside any runtime (the entry point, `backends` listings).
-/// Static: valid for the life of the process.
-const sy_host_api *sy_plugin_default_host(void);
+/// Host services for calls made outside any runtime (the entry point, `backends` listings):
+/// the table a runtime offers, with profiling off. Static (runtime/host.c).
+const sy_host_api *sy_host_default(void);
 
 /// Lists the plugin files in the ':'-separated directory list `dirs` (SWITCHYARD_PLUGIN_PATH
 /// syntax): directories in the given order, files sorted by name within each, only regular

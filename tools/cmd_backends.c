@@ -208,7 +208,7 @@ static void probe_backend(const sy_config *cfg, sy_graph *const *probes, backend
     if (!bi->available) return;
     sy_backend *b = NULL;
     sy_error_clear();
-    if (vt->create(sy_plugin_default_host(), opts, n_opts, &b) != SY_OK || !b) {
+    if (vt->create(sy_host_default(), opts, n_opts, &b) != SY_OK || !b) {
         snprintf(bi->reason, sizeof bi->reason, "create failed: %s", sy_last_error()[0] ? sy_last_error() : "no message");
         bi->available = 0;
         return;
