@@ -141,37 +141,7 @@ static sy_status set_shapes(sy_kernel *k, const sy_exec_args *args) {
 // Every op's per-call step: validation of host-side data, push constants, group counts.
 static sy_status record_steps(sy_kernel *k) {
     for (uint32_t s = 0; s < k->n_slots; s++) k->slots[s].active = 0;
-    sy_tensor in_t[SY_VK_MAX_NODE_IO], out_t[SY_VK_MAX_NODE_IO];
-    for (uint32_t i = 0; i < k->n_steps; i++) {
-        const sy_vk_step *s = &k->steps[i];
-        const sy_node_info *n = &k->graph->nodes[s->node];
-        for (uint32_t j = 0; j < n->n_inputs; j++) {
-            if (s->in[j] == NONE) {
-                memset(&in_t[j], 0, sizeof in_t[j]);
-                continue;
-            }
-            const sy_vk_value *v = &k->values[s->in[j]];
-            in_t[j] = v->shape;
-            if (!v->host_read) in_t[j].data = NULL;
-        }
-        for (uint32_t j = 0; j < n->n_outputs; j++) out_t[j] = k->values[s->out[j]].shape;
-        sy_vk_node_ctx ctx = {
-            .be = k->be,
-            .k = k,
-            .graph = k->graph,
-            .node_id = s->node,
-            .node = n,
-            .in = s->in,
-            .out = s->out,
-            .first_slot = s->first_slot,
-            .n_slots = s->n_slots,
-            .dry_run = 0,
-            .in_t = in_t,
-            .out_t = out_t,
-        };
-        SY_VK_TRY(s->impl->record(&ctx));
-    }
-    return SY_OK;
+    return sy_vk_record_steps(k, 0);
 }
 
 // Bytes of a value's device copy at this call's shape.

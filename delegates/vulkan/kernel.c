@@ -404,19 +404,19 @@ static sy_status check_ranges(sy_kernel *k) {
     return SY_OK;
 }
 
-// Runs every op's record step at the bound shapes: checks group counts and parameters against
-// the device's limits now, with messages naming the node, instead of failing mid-execute.
-static sy_status dry_run(sy_kernel *k) {
-    bound_shapes(k);
+sy_status sy_vk_record_steps(sy_kernel *k, int dry_run) {
     sy_tensor in_t[SY_VK_MAX_NODE_IO], out_t[SY_VK_MAX_NODE_IO];
     for (uint32_t i = 0; i < k->n_steps; i++) {
-        sy_vk_step *s = &k->steps[i];
+        const sy_vk_step *s = &k->steps[i];
         const sy_node_info *n = &k->graph->nodes[s->node];
         for (uint32_t j = 0; j < n->n_inputs; j++) {
-            if (s->in[j] == NONE)
+            if (s->in[j] == NONE) {
                 memset(&in_t[j], 0, sizeof in_t[j]);
-            else
-                in_t[j] = k->values[s->in[j]].shape;
+                continue;
+            }
+            const sy_vk_value *v = &k->values[s->in[j]];
+            in_t[j] = v->shape;
+            if (!dry_run && !v->host_read) in_t[j].data = NULL; // only host-checked inputs show data
         }
         for (uint32_t j = 0; j < n->n_outputs; j++) out_t[j] = k->values[s->out[j]].shape;
         sy_vk_node_ctx ctx = {
@@ -429,13 +429,20 @@ static sy_status dry_run(sy_kernel *k) {
             .out = s->out,
             .first_slot = s->first_slot,
             .n_slots = s->n_slots,
-            .dry_run = 1,
+            .dry_run = dry_run,
             .in_t = in_t,
             .out_t = out_t,
         };
         SY_VK_TRY(s->impl->record(&ctx));
     }
     return SY_OK;
+}
+
+// Runs every op's record step at the bound shapes: checks group counts and parameters against
+// the device's limits now, with messages naming the node, instead of failing mid-execute.
+static sy_status dry_run(sy_kernel *k) {
+    bound_shapes(k);
+    return sy_vk_record_steps(k, 1);
 }
 
 static sy_status create_buffers(sy_kernel *k) {

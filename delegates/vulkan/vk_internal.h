@@ -238,6 +238,9 @@ void sy_vk_barrier(VkCommandBuffer cmd, VkPipelineStageFlags src_stage, VkAccess
 void sy_vk_count_validation(int is_error);
 /// Records the bytes the last execute of any Vulkan partition moved.
 void sy_vk_count_copies(size_t upload_bytes, size_t download_bytes);
+/// Runs every step's record function with the current value shapes: at compile time as a dry run
+/// at the bounds (limits checked, nothing recorded), and per execute for real.
+sy_status sy_vk_record_steps(sy_kernel *k, int dry_run);
 
 /// Converts `count` i64 elements from index `first` of src into i32 at dst; fails with
 /// SY_ERR_OUT_OF_RANGE (naming the value) when one does not fit (delegates/vulkan/kernel.c).
