@@ -2,6 +2,7 @@
 
 #include "runtime/runtime.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +24,13 @@ static int supports_adapter(void *ctx, const sy_graph_view *g, uint32_t node, ch
     return b->ref.vt->supports(b->instance, g, node, reason, size);
 }
 
-static sy_status note(sy_runtime *rt, const char *fmt, const char *a, const char *b) {
+/// Appends a line to the runtime's notes (shown by inspect, demo, bench) and logs it as a warning.
+__attribute__((format(printf, 2, 3))) static sy_status note(sy_runtime *rt, const char *fmt, ...) {
     char line[1024];
-    snprintf(line, sizeof line, fmt, a, b);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
     size_t old = rt->notes ? strlen(rt->notes) : 0, add = strlen(line) + 2;
     char *p = sy_realloc(rt->notes, old ? old + 1 : 0, old + add);
     SY_CHECK(p, SY_ERR_OUT_OF_MEMORY, "out of memory");
@@ -68,7 +73,7 @@ static sy_status plugin_failures(sy_runtime *rt, const sy_registry *reg, char *l
     for (uint32_t i = 0; i < reg->n_failures; i++) {
         const sy_plugin_failure *f = &reg->failures[i];
         if (rt->policy == SY_POLICY_STRICT) return sy_error_set(f->status, "%s (policy 'strict')", f->message);
-        SY_TRY(note(rt, "fallback: %s; %s", f->message, "its backends are left out"));
+        SY_TRY(note(rt, "fallback: %s; its backends are left out", f->message));
         if (used < size)
             used += (size_t)snprintf(lost + used, size - used, "%s'%s'", i ? ", " : "; plugins that failed to load: ",
                                      f->path);
@@ -135,7 +140,6 @@ static sy_status setup_backends(sy_runtime *rt, const sy_config *cfg) {
             SY_CHECK(o.key && o.value, SY_ERR_OUT_OF_MEMORY, "out of memory");
             b->options[b->n_options++] = o;
         }
-        SY_TRY(sy_delegate_check_options(ref->vt, b->options, b->n_options));
         b->available = sy_delegate_available(ref->vt, b->reason, sizeof b->reason);
         SY_CHECK(b->available || !backend_required(ref->vt->name), SY_ERR_UNAVAILABLE,
                  "backend '%s' is required (SWITCHYARD_REQUIRE_%s=1) but unavailable: %s", ref->vt->name,
@@ -153,10 +157,7 @@ static sy_status setup_backends(sy_runtime *rt, const sy_config *cfg) {
             b->available = 0;
             if (rt->policy == SY_POLICY_STRICT || backend_required(ref->vt->name))
                 return sy_error_set(SY_ERR_UNAVAILABLE, "backend '%s' (%s): %s", ref->vt->name, ref->origin, b->reason);
-            char line[SY_REASON_MAX + 600];
-            snprintf(line, sizeof line, "fallback: backend '%s' (%s) is skipped: %s", ref->vt->name, ref->origin,
-                     b->reason);
-            SY_TRY(note(rt, "%s%s", line, ""));
+            SY_TRY(note(rt, "fallback: backend '%s' (%s) is skipped: %s", ref->vt->name, ref->origin, b->reason));
         }
     }
     return SY_OK;
@@ -207,9 +208,8 @@ static sy_status compile_parts(sy_runtime *rt, uint32_t *failed) {
         const sy_node_info *first = &rt->g->nodes[P->nodes[0]];
         sy_error_prefix(st, "backend '%s' (%s) failed to compile partition #%u (%u nodes from node '%s')",
                         b->ref.vt->name, b->ref.origin, p, P->n_nodes, first->name);
-        if (rt->policy == SY_POLICY_STRICT) return st;
-        SY_TRY(note(rt, "fallback: %s; its nodes move to the next backend (%s)", sy_last_error(),
-                    "policy 'fallback'"));
+        if (rt->policy == SY_POLICY_STRICT || backend_required(b->ref.vt->name)) return st;
+        SY_TRY(note(rt, "fallback: %s; its nodes move to the next backend (policy 'fallback')", sy_last_error()));
         *failed = p;
         return SY_OK;
     }
