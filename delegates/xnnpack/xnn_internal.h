@@ -128,6 +128,8 @@ xnn_node_mode xnn_op_mode(const xnn_op_entry *entry, const sy_graph_view *graph,
 /// Writes the reason (the host adds "xnnpack: ") and returns 0 (for supports functions).
 int xnn_refuse(char *reason, size_t reason_size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/// Static name of a dtype for messages ("f32", "bf16").
+const char *xnn_dtype_text(sy_dtype dt);
 /// Refuses unless every present input and output of the node is f32.
 int xnn_require_f32(const sy_graph_view *graph, const sy_node_info *node, char *reason,
                     size_t reason_size);
@@ -200,6 +202,12 @@ sy_status xnn_run_rope(const xnn_kernel_ctx *);
 size_t xnn_scratch_rope(const sy_graph_view *, const sy_node_info *);
 int xnn_supports_update_cache(const sy_graph_view *, const sy_node_info *, char *, size_t);
 sy_status xnn_run_update_cache(const xnn_kernel_ctx *);
+int xnn_supports_embedding(const sy_graph_view *, const sy_node_info *, char *, size_t);
+sy_status xnn_run_embedding(const xnn_kernel_ctx *);
+int xnn_supports_gather(const sy_graph_view *, const sy_node_info *, char *, size_t);
+sy_status xnn_run_gather(const xnn_kernel_ctx *);
+int xnn_supports_expand(const sy_graph_view *, const sy_node_info *, char *, size_t);
+sy_status xnn_run_expand(const xnn_kernel_ctx *);
 int xnn_supports_sdpa_kv(const sy_graph_view *, const sy_node_info *, char *, size_t);
 sy_status xnn_run_sdpa_kv(const xnn_kernel_ctx *);
 size_t xnn_scratch_sdpa_kv(const sy_graph_view *, const sy_node_info *);

@@ -86,6 +86,9 @@ static const xnn_op_entry kTable[SY_OP_COUNT] = {
                       .run = xnn_run_concat, .native = xnn_native_concat},
     [SY_OP_ROPE] = {.supports = xnn_supports_rope, .run = xnn_run_rope, .scratch = xnn_scratch_rope},
     [SY_OP_UPDATE_CACHE] = {.supports = xnn_supports_update_cache, .run = xnn_run_update_cache},
+    [SY_OP_EMBEDDING] = {.supports = xnn_supports_embedding, .run = xnn_run_embedding},
+    [SY_OP_GATHER] = {.supports = xnn_supports_gather, .run = xnn_run_gather},
+    [SY_OP_EXPAND] = {.supports = xnn_supports_expand, .run = xnn_run_expand},
     [SY_OP_SDPA_WITH_KV_CACHE] = {.supports = xnn_supports_sdpa_kv, .run = xnn_run_sdpa_kv,
                                   .scratch = xnn_scratch_sdpa_kv},
 };
@@ -117,7 +120,7 @@ int xnn_refuse(char *reason, size_t reason_size, const char *fmt, ...) {
     return 0;
 }
 
-static const char *dtype_text(sy_dtype dt) {
+const char *xnn_dtype_text(sy_dtype dt) {
     switch (dt) {
     case SY_DTYPE_F32: return "f32";
     case SY_DTYPE_F16: return "f16";
@@ -135,12 +138,12 @@ int xnn_require_f32(const sy_graph_view *graph, const sy_node_info *node, char *
     for (uint32_t i = 0; i < node->n_inputs; i++) {
         const sy_value_info *v = xnn_input_info(graph, node, i);
         if (v && v->dtype != SY_DTYPE_F32)
-            return xnn_refuse(reason, reason_size, "dtype %s not supported", dtype_text(v->dtype));
+            return xnn_refuse(reason, reason_size, "dtype %s not supported", xnn_dtype_text(v->dtype));
     }
     for (uint32_t i = 0; i < node->n_outputs; i++) {
         const sy_value_info *v = &graph->values[node->outputs[i]];
         if (v->dtype != SY_DTYPE_F32)
-            return xnn_refuse(reason, reason_size, "dtype %s not supported", dtype_text(v->dtype));
+            return xnn_refuse(reason, reason_size, "dtype %s not supported", xnn_dtype_text(v->dtype));
     }
     return 1;
 }

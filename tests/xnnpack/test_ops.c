@@ -392,6 +392,310 @@ static void test_rejected_shape(void) {
     free(data[0]);
 }
 
+// --- embedding, gather, expand (custom copy kernels) ---
+
+// y = op(x0, ids) with x0 f32 (a constant when table_data is set, else an input) and "ids" an
+// i32/i64 input. With `indirect` the op reads ids through a same-shape reshape (node #0, which
+// xnnpack refuses for integers, so it runs on portable): the runtime checks token ids only where
+// an embedding reads a program input, and this way only the delegate's kernel sees them.
+static sy_program *build_indexed(sy_op op, const char *node_name, const sy_attr *attrs, uint32_t n_attrs,
+                                 uint32_t x_rank, const int64_t *x_dims, const float *table_data, sy_dtype id_dtype,
+                                 uint32_t id_rank, const int64_t *id_dims, int indirect) {
+    sy_graph *g = NULL;
+    sy_program *p = NULL;
+    CHECK_OK(sy_graph_create(&g));
+    uint32_t ids[2], y;
+    if (table_data) {
+        int64_t n = 1;
+        for (uint32_t i = 0; i < x_rank; i++) n *= x_dims[i];
+        CHECK_OK(sy_graph_add_constant(g, "x0", SY_DTYPE_F32, x_rank, x_dims, table_data, sizeof(float) * (size_t)n,
+                                       &ids[0]));
+    } else {
+        sy_value_desc d = {.name = "x0", .dtype = SY_DTYPE_F32, .role = SY_ROLE_INPUT, .rank = x_rank,
+                           .sym = {-1, -1, -1, -1, -1, -1}};
+        memcpy(d.dims, x_dims, sizeof(int64_t) * x_rank);
+        CHECK_OK(sy_graph_add_value(g, &d, &ids[0]));
+    }
+    sy_value_desc d = {.name = "ids", .dtype = id_dtype, .role = SY_ROLE_INPUT, .rank = id_rank,
+                       .sym = {-1, -1, -1, -1, -1, -1}};
+    memcpy(d.dims, id_dims, sizeof(int64_t) * id_rank);
+    CHECK_OK(sy_graph_add_value(g, &d, &ids[1]));
+    if (indirect) {
+        sy_attr shape = attr_ints("shape", id_dims, id_rank);
+        CHECK_OK(sy_graph_add_op(g, "ids_view", SY_OP_RESHAPE, &ids[1], 1, &shape, 1, &ids[1]));
+    }
+    CHECK_OK(sy_graph_add_op(g, node_name, op, ids, 2, attrs, n_attrs, &y));
+    CHECK_OK(sy_graph_set_output(g, y, "y"));
+    CHECK_OK(sy_program_from_graph(g, &p));
+    sy_graph_destroy(g);
+    return p;
+}
+
+// A runtime on `backends` alone (strict), threads=2 for xnnpack; NULL (and a failed check) on error.
+static sy_runtime *strict_runtime(const sy_program *p, const char *backends) {
+    sy_config *cfg = NULL;
+    sy_runtime *rt = NULL;
+    CHECK_OK(sy_config_create(&cfg));
+    CHECK_OK(sy_config_set_backends(cfg, backends));
+    if (strcmp(backends, "xnnpack") == 0) CHECK_OK(sy_config_set_option(cfg, "xnnpack", "threads", "2"));
+    sy_config_set_policy(cfg, SY_POLICY_STRICT);
+    CHECK_OK(sy_runtime_create(p, cfg, &rt));
+    sy_config_destroy(cfg);
+    return rt;
+}
+
+// Sets x0 (unless NULL: a constant) and ids, executes; on success copies y (n_out floats) to out.
+static sy_status run_indexed(sy_runtime *rt, uint32_t x_rank, const int64_t *x_dims, float *x, sy_dtype id_dtype,
+                             uint32_t id_rank, const int64_t *id_dims, void *id_data, float *out, int64_t n_out) {
+    sy_status st = SY_OK;
+    if (x) {
+        sy_tensor tx = {.data = x, .dtype = SY_DTYPE_F32, .rank = x_rank};
+        memcpy(tx.dims, x_dims, sizeof(int64_t) * x_rank);
+        st = sy_runtime_set_input(rt, "x0", &tx);
+    }
+    sy_tensor ti = {.data = id_data, .dtype = id_dtype, .rank = id_rank};
+    memcpy(ti.dims, id_dims, sizeof(int64_t) * id_rank);
+    if (st == SY_OK) st = sy_runtime_set_input(rt, "ids", &ti);
+    if (st == SY_OK) st = sy_runtime_execute(rt);
+    sy_tensor y;
+    if (st == SY_OK) st = sy_runtime_get_output(rt, "y", &y);
+    if (st == SY_OK) {
+        CHECK(sy_tensor_numel(&y) == n_out);
+        if (n_out > 0) memcpy(out, y.data, sizeof(float) * (size_t)n_out);
+    }
+    return st;
+}
+
+// Stores index value v at position i of an i32 or i64 buffer.
+static void put_index(void *buf, sy_dtype dt, int64_t i, int64_t v) {
+    if (dt == SY_DTYPE_I32) ((int32_t *)buf)[i] = (int32_t)v;
+    else ((int64_t *)buf)[i] = v;
+}
+
+// y[i, :] = table[ids[i], :] on strict xnnpack (threads 2) vs a direct reference and portable,
+// bit for bit (a copy). The large case spans several ~64 KiB tasks of the pool.
+static void check_embedding(const char *label, int64_t v, int64_t d, int constant, sy_dtype id_dtype, uint32_t id_rank,
+                            const int64_t *id_dims) {
+    const int64_t tdims[2] = {v, d};
+    int64_t n = 1;
+    for (uint32_t i = 0; i < id_rank; i++) n *= id_dims[i];
+    float *table = malloc(sizeof(float) * (size_t)(v * d));
+    for (int64_t i = 0; i < v * d; i++) table[i] = frand();
+    int64_t *ids = malloc(sizeof(int64_t) * (size_t)n); // large enough for i32 too
+    for (int64_t i = 0; i < n; i++) put_index(ids, id_dtype, i, (i * 7 + 3) % v);
+    float *ref = malloc(sizeof(float) * (size_t)(n * d + 1)), *got = malloc(sizeof(float) * (size_t)(n * d + 1));
+    float *port = malloc(sizeof(float) * (size_t)(n * d + 1));
+    for (int64_t i = 0; i < n; i++) memcpy(ref + i * d, table + ((i * 7 + 3) % v) * d, sizeof(float) * (size_t)d);
+    sy_program *p = build_indexed(SY_OP_EMBEDDING, "emb", NULL, 0, 2, tdims, constant ? table : NULL, id_dtype, id_rank,
+                                  id_dims, 0);
+    sy_runtime *rx = p ? strict_runtime(p, "xnnpack") : NULL, *rp = p ? strict_runtime(p, "portable") : NULL;
+    if (rx && rp) {
+        float *x = constant ? NULL : table;
+        CHECK_OK(run_indexed(rx, 2, tdims, x, id_dtype, id_rank, id_dims, ids, got, n * d));
+        CHECK_OK(run_indexed(rp, 2, tdims, x, id_dtype, id_rank, id_dims, ids, port, n * d));
+        CHECK_MSG(memcmp(got, ref, sizeof(float) * (size_t)(n * d)) == 0, "%s differs from table rows", label);
+        CHECK_MSG(memcmp(got, port, sizeof(float) * (size_t)(n * d)) == 0, "%s differs from portable", label);
+    }
+    sy_runtime_destroy(rx);
+    sy_runtime_destroy(rp);
+    sy_program_destroy(p);
+    free(table);
+    free(ids);
+    free(ref);
+    free(got);
+    free(port);
+}
+
+// index_select along `axis` of x [rank 3] with n indices idx (repeats allowed), vs a direct
+// reference (x viewed as [outer, dim, inner]) and portable.
+static void check_gather(const char *label, const int64_t *x_dims, int64_t axis, sy_dtype id_dtype, int64_t n,
+                         int constant) {
+    const uint32_t a = (uint32_t)(axis < 0 ? axis + 3 : axis);
+    const int64_t dim = x_dims[a], xn = x_dims[0] * x_dims[1] * x_dims[2];
+    int64_t outer = 1, inner = 1;
+    for (uint32_t i = 0; i < a; i++) outer *= x_dims[i];
+    for (uint32_t i = a + 1; i < 3; i++) inner *= x_dims[i];
+    const int64_t n_out = outer * n * inner;
+    float *x = malloc(sizeof(float) * (size_t)xn);
+    for (int64_t i = 0; i < xn; i++) x[i] = frand();
+    int64_t *idx = malloc(sizeof(int64_t) * (size_t)n), *plain = malloc(sizeof(int64_t) * (size_t)n);
+    for (int64_t j = 0; j < n; j++) {
+        plain[j] = (j * 5 + 2) % dim;
+        put_index(idx, id_dtype, j, plain[j]);
+    }
+    float *ref = malloc(sizeof(float) * (size_t)(n_out + 1)), *got = malloc(sizeof(float) * (size_t)(n_out + 1));
+    float *port = malloc(sizeof(float) * (size_t)(n_out + 1));
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t j = 0; j < n; j++)
+            for (int64_t e = 0; e < inner; e++) ref[(o * n + j) * inner + e] = x[(o * dim + plain[j]) * inner + e];
+    sy_attr ax = attr_int("axis", axis);
+    const int64_t id_dims[1] = {n};
+    sy_program *p = build_indexed(SY_OP_GATHER, "gat", &ax, 1, 3, x_dims, constant ? x : NULL, id_dtype, 1, id_dims, 0);
+    sy_runtime *rx = p ? strict_runtime(p, "xnnpack") : NULL, *rp = p ? strict_runtime(p, "portable") : NULL;
+    if (rx && rp) {
+        float *xin = constant ? NULL : x;
+        CHECK_OK(run_indexed(rx, 3, x_dims, xin, id_dtype, 1, id_dims, idx, got, n_out));
+        CHECK_OK(run_indexed(rp, 3, x_dims, xin, id_dtype, 1, id_dims, idx, port, n_out));
+        CHECK_MSG(memcmp(got, ref, sizeof(float) * (size_t)n_out) == 0, "%s differs from the reference", label);
+        CHECK_MSG(memcmp(got, port, sizeof(float) * (size_t)n_out) == 0, "%s differs from portable", label);
+    }
+    sy_runtime_destroy(rx);
+    sy_runtime_destroy(rp);
+    sy_program_destroy(p);
+    free(x);
+    free(idx);
+    free(plain);
+    free(ref);
+    free(got);
+    free(port);
+}
+
+static void test_embedding_gather(void) {
+    const int64_t ids23[2] = {2, 3}, ids5[1] = {5}, ids_long[2] = {1, 600};
+    check_embedding("embedding const table i64 [2,3]", 20, 8, 1, SY_DTYPE_I64, 2, ids23);
+    check_embedding("embedding input table i32 [5]", 20, 8, 0, SY_DTYPE_I32, 1, ids5);
+    check_embedding("embedding rank-0 id", 20, 8, 1, SY_DTYPE_I64, 0, ids5);
+    check_embedding("embedding 600 ids (several tasks)", 300, 64, 1, SY_DTYPE_I32, 2, ids_long);
+    const int64_t x345[3] = {3, 4, 5}, big[3] = {64, 40, 8};
+    check_gather("gather axis 0 i64", x345, 0, SY_DTYPE_I64, 5, 0);
+    check_gather("gather axis 1 i32 const", x345, 1, SY_DTYPE_I32, 6, 1);
+    check_gather("gather axis -1 i64", x345, -1, SY_DTYPE_I64, 7, 0);
+    check_gather("gather no indices", x345, 1, SY_DTYPE_I32, 0, 0);
+    check_gather("gather axis 1 large (several tasks)", big, 1, SY_DTYPE_I64, 100, 0);
+}
+
+// A bad id fails with SY_ERR_OUT_OF_RANGE naming the node, and the output keeps the previous
+// call's values: the bad id comes after ids that would change the first rows if the kernel
+// wrote while validating. The op's node must run on xnnpack: strict "xnnpack" alone, or with
+// `indirect` ids (embedding: see build_indexed) "xnnpack,portable" split into two partitions.
+static void check_out_of_range(sy_op op, const char *node_name, const sy_attr *attrs, uint32_t n_attrs, sy_dtype dt,
+                               const int64_t *bad_ids, int64_t n_out, int indirect, const char *message) {
+    const int64_t tdims[2] = {20, 4}, id_dims[1] = {5};
+    float table[80], before[100], after[100], first[100];
+    for (int i = 0; i < 80; i++) table[i] = (float)i;
+    int64_t good[5], ids[5], zeros[5] = {0};
+    const int64_t good_vals[5] = {3, 2, 1, 0, 3}; // valid for every case below, rows differ from zeros
+    for (int64_t i = 0; i < 5; i++) put_index(good, dt, i, good_vals[i]);
+    for (int64_t i = 0; i < 5; i++) put_index(ids, dt, i, bad_ids[i]);
+    sy_program *p = build_indexed(op, node_name, attrs, n_attrs, 2, tdims, table, dt, 1, id_dims, indirect);
+    sy_runtime *rt = NULL;
+    if (p && indirect) {
+        sy_config *cfg = NULL;
+        CHECK_OK(sy_config_create(&cfg));
+        CHECK_OK(sy_config_set_backends(cfg, "xnnpack,portable"));
+        CHECK_OK(sy_runtime_create(p, cfg, &rt));
+        sy_config_destroy(cfg);
+        sy_runtime_stats stats;
+        if (rt) CHECK_OK(sy_runtime_get_stats(rt, &stats));
+        if (rt) CHECK_MSG(stats.n_partitions == 2, "%u partitions, expected portable + xnnpack", stats.n_partitions);
+    } else if (p) {
+        rt = strict_runtime(p, "xnnpack");
+    }
+    const size_t bytes = sizeof(float) * (size_t)n_out;
+    if (rt) {
+        CHECK_OK(run_indexed(rt, 2, tdims, NULL, dt, 1, id_dims, zeros, first, n_out));
+        CHECK_OK(run_indexed(rt, 2, tdims, NULL, dt, 1, id_dims, good, before, n_out));
+        CHECK(memcmp(first, before, bytes) != 0); // the good ids really change the output
+        CHECK_FAILS(run_indexed(rt, 2, tdims, NULL, dt, 1, id_dims, ids, after, n_out), SY_ERR_OUT_OF_RANGE, message);
+        sy_tensor y;
+        CHECK_OK(sy_runtime_get_output(rt, "y", &y));
+        CHECK_MSG(memcmp(y.data, before, bytes) == 0, "%s: a failing call wrote the output", node_name);
+        // and the runtime still works afterwards
+        CHECK_OK(run_indexed(rt, 2, tdims, NULL, dt, 1, id_dims, good, after, n_out));
+        CHECK(memcmp(after, before, bytes) == 0);
+    }
+    sy_runtime_destroy(rt);
+    sy_program_destroy(p);
+}
+
+static void test_out_of_range(void) {
+    const int64_t bad_high[5] = {0, 1, 2, 70000, 4}, bad_neg[5] = {0, 1, 2, 3, -1}, bad_axis[5] = {0, 1, 4, 2, 3};
+    check_out_of_range(SY_OP_EMBEDDING, "emb", NULL, 0, SY_DTYPE_I64, bad_high, 20, 1,
+                       "node #1 'emb' (embedding): token id 70000 at index 3 is out of range [0, 20)");
+    check_out_of_range(SY_OP_EMBEDDING, "emb", NULL, 0, SY_DTYPE_I32, bad_neg, 20, 1,
+                       "node #1 'emb' (embedding): token id -1 at index 4 is out of range [0, 20)");
+    sy_attr ax0 = attr_int("axis", 0), ax1 = attr_int("axis", -1);
+    check_out_of_range(SY_OP_GATHER, "gat", &ax0, 1, SY_DTYPE_I32, bad_high, 20, 0,
+                       "node #0 'gat' (gather): index 70000 at position 3 is out of range [0, 20) of axis 0");
+    check_out_of_range(SY_OP_GATHER, "gat", &ax1, 1, SY_DTYPE_I64, bad_axis, 100, 0,
+                       "node #0 'gat' (gather): index 4 at position 2 is out of range [0, 4) of axis 1");
+}
+
+static void test_expand(void) {
+    const int64_t s1[3] = {2, 3, 8}, s2[3] = {2, -1, 4}, s3[2] = {2, 2}, s4[2] = {4, 5}, s5[2] = {-1, 6},
+                  s6[5] = {5, 2, 4, 3, 2}, s7[4] = {2, 0, -1, 3};
+    struct {
+        const char *label;
+        spec x;
+        const int64_t *shape;
+        uint32_t n;
+    } cases[] = {
+        {"expand [2,1,8] -> [2,3,8]", {.rank = 3, .dims = S(2, 1, 8)}, s1, 3},
+        {"expand [3,1] -> [2,3,4]", {.rank = 2, .dims = S(3, 1)}, s2, 3},
+        {"expand rank 0 -> [2,2]", {.rank = 0}, s3, 2},
+        {"expand [1,5] -> [4,5]", {.rank = 2, .dims = S(1, 5)}, s4, 2},
+        {"expand [4,1] -> [4,6] (last axis)", {.rank = 2, .dims = S(4, 1)}, s5, 2},
+        {"expand [2,1,3,1] -> [5,2,4,3,2]", {.rank = 4, .dims = S(2, 1, 3, 1)}, s6, 5},
+        {"expand [1,3] -> [2,0,1,3] (empty)", {.rank = 2, .dims = S(1, 3)}, s7, 4},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        sy_attr a = attr_ints("shape", cases[i].shape, cases[i].n);
+        check_op(cases[i].label, SY_OP_EXPAND, &a, 1, &cases[i].x, 1, 0, 0, MUST_RUN);
+    }
+    // an independent check of one case: [3,1] -> [2,3,4] repeats x[i] along the last axis
+    float x[3] = {1.5f, -2.0f, 7.25f}, y[24];
+    spec xs = {.rank = 2, .dims = S(3, 1)};
+    float *data[1] = {x};
+    int64_t n_out = 0;
+    sy_attr a = attr_ints("shape", s2, 3);
+    sy_program *p = build_one(SY_OP_EXPAND, &a, 1, &xs, 1, data, &n_out);
+    if (p) {
+        CHECK(n_out == 24);
+        CHECK_OK(run_program(p, "xnnpack", "2", &xs, data, 1, y, 24));
+        for (int b = 0; b < 2; b++)
+            for (int r = 0; r < 3; r++)
+                for (int c = 0; c < 4; c++) CHECK(y[(b * 3 + r) * 4 + c] == x[r]);
+        sy_program_destroy(p);
+    }
+}
+
+// f16 embedding / gather / expand are refused with a reason naming the dtype (strict xnnpack
+// fails to create; the op name in the message shows which node was refused).
+static void test_index_refusals(void) {
+    const int64_t shape[3] = {2, 10, 4};
+    const sy_op ops[3] = {SY_OP_EMBEDDING, SY_OP_GATHER, SY_OP_EXPAND};
+    const char *needles[3] = {"(xnnpack: dtype f16 not supported (embedding needs an f32 table))",
+                              "(xnnpack: dtype f16 not supported (gather needs f32))",
+                              "(xnnpack: dtype f16 not supported)"};
+    for (int k = 0; k < 3; k++) {
+        sy_graph *g = NULL;
+        sy_program *p = NULL;
+        CHECK_OK(sy_graph_create(&g));
+        uint32_t in[2], y;
+        sy_value_desc td = {.name = "t", .dtype = SY_DTYPE_F16, .role = SY_ROLE_INPUT, .rank = 2, .dims = {10, 4},
+                            .sym = {-1, -1, -1, -1, -1, -1}};
+        sy_value_desc id = {.name = "ids", .dtype = SY_DTYPE_I64, .role = SY_ROLE_INPUT, .rank = 1, .dims = {3},
+                            .sym = {-1, -1, -1, -1, -1, -1}};
+        CHECK_OK(sy_graph_add_value(g, &td, &in[0]));
+        CHECK_OK(sy_graph_add_value(g, &id, &in[1]));
+        sy_attr a = attr_ints("shape", shape, 3);
+        CHECK_OK(sy_graph_add_op(g, "n", ops[k], in, ops[k] == SY_OP_EXPAND ? 1 : 2, &a,
+                                 ops[k] == SY_OP_EXPAND ? 1 : 0, &y));
+        CHECK_OK(sy_graph_set_output(g, y, "y"));
+        CHECK_OK(sy_program_from_graph(g, &p));
+        sy_graph_destroy(g);
+        sy_config *cfg = NULL;
+        sy_runtime *rt = NULL;
+        CHECK_OK(sy_config_create(&cfg));
+        CHECK_OK(sy_config_set_backends(cfg, "xnnpack"));
+        sy_config_set_policy(cfg, SY_POLICY_STRICT);
+        CHECK_FAILS(sy_runtime_create(p, cfg, &rt), SY_ERR_UNSUPPORTED, needles[k]);
+        CHECK(rt == NULL);
+        sy_config_destroy(cfg);
+        sy_program_destroy(p);
+    }
+}
+
 int main(void) {
     RUN(test_binary_broadcasting);
     RUN(test_unary);
@@ -402,6 +706,10 @@ int main(void) {
     RUN(test_rope);
     RUN(test_dynamic_tokens);
     RUN(test_rejected_shape);
+    RUN(test_embedding_gather);
+    RUN(test_out_of_range);
+    RUN(test_expand);
+    RUN(test_index_refusals);
     return TEST_SUMMARY();
 }
 

@@ -1,8 +1,9 @@
-// Data movement: reshape, transpose, slice, concat. reshape is XNNPACK's static_reshape with the
-// concrete output shape of the call. transpose, slice and concat are XNNPACK nodes where this
-// XNNPACK has them (2024 API: static_transpose, static_slice, concatenate) and f32; otherwise,
-// and for other dtypes or strided slices, they run as the small parallel copy kernels below so
-// that a transformer block does not leave the partition for a permute.
+// Data movement: reshape, transpose, slice, concat, expand. reshape is XNNPACK's static_reshape
+// with the concrete output shape of the call. transpose, slice and concat are XNNPACK nodes where
+// this XNNPACK has them (2024 API: static_transpose, static_slice, concatenate) and f32;
+// otherwise, and for other dtypes or strided slices, they run as the small parallel copy kernels
+// below so that a transformer block does not leave the partition for a permute. expand (f32) is
+// always the copy kernel: XNNPACK's broadcast exists only inside binary nodes.
 
 #include <string.h>
 
@@ -307,5 +308,44 @@ sy_status xnn_run_concat(const xnn_kernel_ctx *ctx) {
     j.out_row = y->dims[j.axis] * j.inner;
     if (outer == 0 || j.out_row == 0) return SY_OK;
     pthreadpool_parallelize_1d(ctx->be->pool, concat_outer, &j, (size_t)outer, 0);
+    return SY_OK;
+}
+
+// --- expand ---
+
+// torch expand: the output's dims aligned on the right with x's; a new leading dim or a size-1
+// dim of x is walked with input stride 0, so the copy is the strided gather above. f32 only (the
+// copy itself would move any dtype; the other dtypes are left to the portable kernel).
+int xnn_supports_expand(const sy_graph_view *graph, const sy_node_info *node, char *reason,
+                        size_t reason_size) {
+    const sy_value_info *x = xnn_input_info(graph, node, 0);
+    if (!x || node->n_outputs != 1) return xnn_refuse(reason, reason_size, "expand needs x");
+    if (!xnn_require_f32(graph, node, reason, reason_size)) return 0;
+    const sy_value_info *y = &graph->values[node->outputs[0]];
+    if (y->rank < x->rank || y->rank > SY_MAX_RANK)
+        return xnn_refuse(reason, reason_size, "expand needs an output rank in [rank of x, %d]", SY_MAX_RANK);
+    return 1;
+}
+
+sy_status xnn_run_expand(const xnn_kernel_ctx *ctx) {
+    const sy_tensor *x = &ctx->in[0], *y = &ctx->out[0];
+    if (y->rank == 0) { // rank 0 to rank 0: one element
+        memcpy(y->data, x->data, sizeof(float));
+        return SY_OK;
+    }
+    int64_t xs[SY_MAX_RANK], src_stride[SY_MAX_RANK]; // input stride of each output dim
+    strides_of(x, xs);
+    const uint32_t r = y->rank, lead = y->rank - x->rank;
+    for (uint32_t i = 0; i < r; i++)
+        src_stride[i] = i < lead || x->dims[i - lead] == 1 ? 0 : xs[i - lead];
+    gather_job j = {.in = x->data, .out = y->data, .elem = sizeof(float), .lead = r - 1};
+    for (uint32_t i = 0; i + 1 < r; i++) {
+        j.lead_dims[i] = y->dims[i];
+        j.lead_strides[i] = src_stride[i];
+    }
+    j.row_len = y->dims[r - 1];
+    j.in_stride = src_stride[r - 1];
+    j.rows = sy_tensor_numel(y) / (j.row_len ? j.row_len : 1);
+    run_gather(ctx, &j);
     return SY_OK;
 }
