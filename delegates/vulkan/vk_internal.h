@@ -21,6 +21,9 @@
     X(GEMV, gemv, 4)                 \
     X(SOFTMAX, softmax, 2)           \
     X(RMS_NORM, rms_norm, 3)         \
+    X(LAYER_NORM, layer_norm, 4)     \
+    X(REDUCE_LAST, reduce_last, 2)   \
+    X(GATHER, gather, 3)             \
     X(ROPE, rope, 3)                 \
     X(EMBEDDING, embedding, 3)       \
     X(SDPA, sdpa, 4)                 \

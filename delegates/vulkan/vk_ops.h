@@ -103,8 +103,11 @@ extern const sy_vk_op_impl sy_vk_op_matmul;
 extern const sy_vk_op_impl sy_vk_op_linear;
 extern const sy_vk_op_impl sy_vk_op_softmax;
 extern const sy_vk_op_impl sy_vk_op_rms_norm;
+extern const sy_vk_op_impl sy_vk_op_layer_norm;
+extern const sy_vk_op_impl sy_vk_op_reduce; // sum mean max (last axis)
 extern const sy_vk_op_impl sy_vk_op_rope;
 extern const sy_vk_op_impl sy_vk_op_embedding;
+extern const sy_vk_op_impl sy_vk_op_gather;
 extern const sy_vk_op_impl sy_vk_op_reshape;
 extern const sy_vk_op_impl sy_vk_op_transpose;
 extern const sy_vk_op_impl sy_vk_op_slice;

@@ -1,14 +1,18 @@
 // Every op the Vulkan delegate claims, built with the public graph builder and run through the
 // runtime with backends "vulkan" alone (strict: the node must run on the GPU) against
 // "portable", on several shapes each, including NumPy broadcasting, rank 0, sizes that span
-// many workgroups, and both matmul paths (tiled M > 1, matrix-vector M == 1). Then few-node
+// many workgroups, and both matmul paths (tiled M > 1, matrix-vector M == 1); last-axis
+// reductions (and the refusal of other axes), gather with a bad index. Then few-node
 // programs (barriers between dependent dispatches), a "vulkan,portable" split with boundary
 // copies, and one runtime re-run at several sequence lengths (dynamic shapes).
 //
 // Tolerances (absolute + relative to the portable value):
 //   data movement, embedding, relu/neg/maximum/minimum/add/sub/mul: exact (0 + 0);
 //   other elementwise: 1e-5 + 1e-5 (device exp/log/div may differ by a few ulp);
-//   softmax, rms_norm, matmul, linear, attention: 1e-4 + 1e-4 (different summation order);
+//   softmax, rms_norm, layer_norm, matmul, linear, attention: 1e-4 + 1e-4 (different summation
+//   order);
+//   sum, mean: 2e-5 + 1e-5 (f32 tree sums on the device, double sums in portable);
+//   max, gather: exact;
 //   rope: 1e-5 + 1e-5 (the host computes the same double-precision cos/sin as portable).
 
 #include <stdio.h>
@@ -153,6 +157,130 @@ static void test_rms_norm(void) {
     }
 }
 
+static void test_layer_norm(void) {
+    const shape cases[][3] = {
+        {{2, {3, 7}}, {1, {7}}, {1, {7}}},
+        {{3, {2, 5, 300}}, {1, {300}}, {1, {300}}}, // a row longer than a workgroup
+        {{1, {576}}, {1, {576}}, {1, {576}}},
+        {{2, {1, 1}}, {1, {1}}, {1, {1}}}, // one element: zero variance, y = bias
+    };
+    const sy_attr eps = vt_attr_float("eps", 1e-3f);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        one_node(SY_OP_LAYER_NORM, NULL, 0, cases[c], 3, 0x6, -2, 2, 1e-4f, 1e-4f); // constant w, b
+        one_node(SY_OP_LAYER_NORM, &eps, 1, cases[c], 3, 0, -2, 2, 1e-4f, 1e-4f);   // w, b as inputs
+        one_node(SY_OP_LAYER_NORM, NULL, 0, cases[c], 2, 0x2, -2, 2, 1e-4f, 1e-4f); // no bias
+    }
+    // a large common offset (1000 + [0, 2)): the variance must not cancel
+    one_node(SY_OP_LAYER_NORM, NULL, 0, cases[1], 3, 0x6, 1000, 1002, 1e-4f, 1e-4f);
+
+    // independent reference: row [1, 2, 3, 4] has mean 2.5 and variance 1.25 (OPS.md)
+    sy_graph *g = NULL;
+    CHECK_OK(sy_graph_create(&g));
+    const int64_t xd[2] = {1, 4}, wd[1] = {4};
+    const float w[4] = {1, 2, 0.5f, -1}, b[4] = {0, 1, 0, 10}, x[4] = {1, 2, 3, 4};
+    uint32_t in[3] = {vt_input(g, "x", 2, xd), vt_constant(g, "w", SY_DTYPE_F32, 1, wd, w),
+                      vt_constant(g, "b", SY_DTYPE_F32, 1, wd, b)};
+    sy_program *p = vt_finish(g, vt_op(g, "ln", SY_OP_LAYER_NORM, in, 3, NULL, 0));
+    vt_feed f = vt_feed_f32("x", x, 2, xd);
+    float got[4] = {0};
+    int64_t n = 0;
+    CHECK_OK(vt_run(p, "vulkan", &f, 1, got, 4, &n));
+    CHECK(n == 4);
+    for (int i = 0; i < 4; i++) {
+        double want = (x[i] - 2.5) / sqrt(1.25 + 1e-5) * w[i] + b[i];
+        CHECK_NEAR(got[i], want, 1e-5);
+    }
+    sy_program_destroy(p);
+}
+
+// --- reductions ---
+
+static void test_reduce(void) {
+    const sy_op ops[] = {SY_OP_SUM, SY_OP_MEAN, SY_OP_MAX};
+    typedef struct {
+        shape x;
+        int64_t axis; // INT64_MIN: no `axes` attribute (rank 1: the last axis is every axis)
+        int64_t keepdim;
+    } rcase;
+    const rcase cases[] = {
+        {{1, {5}}, INT64_MIN, 0},    // rank 1, no axes: a rank-0 output
+        {{2, {3, 7}}, 1, 1},         // axis rank - 1, keepdim
+        {{3, {2, 5, 300}}, -1, 1},   // rows longer than a workgroup
+        {{2, {1000, 3}}, -1, 0},     // many short rows
+        {{4, {2, 3, 4, 129}}, 3, 0}, // 129: one thread sees two elements
+        {{3, {2, 0, 4}}, -1, 0},     // no rows: nothing to do
+    };
+    for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++) {
+        int exact = ops[o] == SY_OP_MAX;
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            const int64_t axes[1] = {cases[c].axis};
+            sy_attr at[2] = {vt_attr_int("keepdim", cases[c].keepdim), vt_attr_ints("axes", axes, 1)};
+            uint32_t n_at = cases[c].axis == INT64_MIN ? 1 : 2;
+            one_node(ops[o], at, n_at, &cases[c].x, 1, 0, -3, 3, exact ? 0 : 2e-5f, exact ? 0 : 1e-5f);
+        }
+    }
+
+    // max by hand: a row of -inf stays -inf (no identity value leaks in), NaN anywhere wins
+    // (including the last element, which idle threads start from), -inf next to a finite value.
+    const float inf = INFINITY;
+    float x[4 * 5] = {-inf, -inf, -inf, -inf, -inf, //
+                      1,    2,    3,    4,    NAN,  //
+                      NAN,  -5,   9,    1,    0,    //
+                      -inf, -3,   7,    -inf, -2.5f};
+    const int64_t xd[2] = {4, 5};
+    const int64_t last[1] = {-1};
+    sy_attr at = vt_attr_ints("axes", last, 1);
+    sy_graph *g = NULL;
+    CHECK_OK(sy_graph_create(&g));
+    uint32_t in = vt_input(g, "x", 2, xd);
+    sy_program *p = vt_finish(g, vt_op(g, "max", SY_OP_MAX, &in, 1, &at, 1));
+    vt_feed f = vt_feed_f32("x", x, 2, xd);
+    float got[4] = {0};
+    int64_t n = 0;
+    CHECK_OK(vt_run(p, "vulkan", &f, 1, got, 4, &n));
+    CHECK(n == 4);
+    CHECK_MSG(isinf(got[0]) && got[0] < 0, "max of a -inf row is %g", got[0]);
+    CHECK_MSG(isnan(got[1]), "max of a row ending in NaN is %g", got[1]);
+    CHECK_MSG(isnan(got[2]), "max of a row starting with NaN is %g", got[2]);
+    CHECK_MSG(got[3] == 7.0f, "max is %g, expected 7", got[3]);
+    sy_program_destroy(p);
+
+    // sum and mean by hand: rows of 200 (two passes of a workgroup)
+    float *rows = vt_random(2 * 200, 0, 1);
+    double want[2] = {0, 0};
+    for (int r = 0; r < 2; r++)
+        for (int j = 0; j < 200; j++) want[r] += rows[r * 200 + j];
+    const int64_t rd[2] = {2, 200};
+    for (int mean = 0; mean < 2; mean++) {
+        CHECK_OK(sy_graph_create(&g));
+        in = vt_input(g, "x", 2, rd);
+        p = vt_finish(g, vt_op(g, "red", mean ? SY_OP_MEAN : SY_OP_SUM, &in, 1, &at, 1));
+        f = vt_feed_f32("x", rows, 2, rd);
+        CHECK_OK(vt_run(p, "vulkan", &f, 1, got, 4, &n));
+        CHECK(n == 2);
+        for (int r = 0; r < 2; r++) CHECK_NEAR(got[r], mean ? want[r] / 200 : want[r], 1e-4);
+        sy_program_destroy(p);
+    }
+    free(rows);
+
+    // other axis sets are refused (strict "vulkan" alone cannot run them) with a reason
+    const shape x234 = {3, {2, 3, 4}};
+    const int64_t first[1] = {0}, two[2] = {1, 2};
+    const sy_attr refused[][1] = {{vt_attr_ints("axes", first, 1)}, {vt_attr_ints("axes", two, 2)}, {{0}}};
+    const char *why[] = {"only the last axis", "only the last axis alone", "reduces every axis"};
+    for (size_t r = 0; r < 3; r++) {
+        CHECK_OK(sy_graph_create(&g));
+        in = vt_input(g, "x", x234.rank, x234.dims);
+        p = vt_finish(g, vt_op(g, "red", SY_OP_SUM, &in, 1, refused[r], r < 2 ? 1 : 0));
+        sy_runtime *rt = NULL;
+        sy_status st = vt_runtime(p, "vulkan", &rt);
+        CHECK_MSG(st != SY_OK, "sum refusal case %zu ran on vulkan alone", r);
+        CHECK_MSG(st == SY_OK || strstr(sy_last_error(), why[r]) != NULL, "refusal %zu: %s", r, sy_last_error());
+        sy_runtime_destroy(rt);
+        sy_program_destroy(p);
+    }
+}
+
 // --- linear algebra ---
 
 static void test_linear(void) {
@@ -268,6 +396,136 @@ static void test_embedding(void) {
         sy_program_destroy(p);
     }
     free(table);
+}
+
+/// y = gather(x, idx, axis): x an f32 input, idx [n_idx] i32/i64, an input or (idx_const) a constant.
+static sy_program *gather_program(uint32_t rank, const int64_t *xd, int64_t n_idx, sy_dtype idx_type, int64_t axis,
+                                  int idx_const, const void *idx_data) {
+    sy_graph *g = NULL;
+    CHECK_OK(sy_graph_create(&g));
+    const int64_t id[1] = {n_idx};
+    uint32_t x = vt_input(g, "x", rank, xd);
+    uint32_t idx = idx_const ? vt_constant(g, "idx", idx_type, 1, id, idx_data)
+                             : vt_value(g, "idx", idx_type, SY_ROLE_INPUT, 1, id, -1, 0);
+    uint32_t in[2] = {x, idx};
+    const sy_attr at = vt_attr_int("axis", axis);
+    return vt_finish(g, vt_op(g, "pick", SY_OP_GATHER, in, 2, &at, 1));
+}
+
+static void test_gather(void) {
+    typedef struct {
+        shape x;
+        int64_t axis;
+        int64_t n_idx;
+    } gcase;
+    const gcase cases[] = {
+        {{2, {6, 4}}, 0, 3},      //
+        {{2, {3, 4}}, 1, 3},      // OPS.md's example
+        {{3, {2, 3, 5}}, -2, 5},  // negative axis, repeated indices
+        {{3, {2, 3, 5}}, 2, 2},   // innermost axis
+        {{2, {700, 64}}, 0, 300}, // many workgroups
+        {{1, {9}}, 0, 1},         // 1-D
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const gcase *gc = &cases[c];
+        int64_t nx = vt_numel(gc->x.rank, gc->x.dims);
+        float *x = vt_random(nx, -1, 1);
+        uint32_t a = (uint32_t)(gc->axis < 0 ? gc->axis + gc->x.rank : gc->axis);
+        int64_t dim = gc->x.dims[a];
+        int64_t *idx64 = malloc(sizeof(int64_t) * (size_t)gc->n_idx);
+        int32_t *idx32 = malloc(sizeof(int32_t) * (size_t)gc->n_idx);
+        for (int64_t j = 0; j < gc->n_idx; j++) {
+            idx64[j] = (j * 7 + 3) % dim; // repeats once n_idx > dim
+            idx32[j] = (int32_t)idx64[j];
+        }
+        // independent reference: x as [outer, dim, inner], y as [outer, n_idx, inner]
+        int64_t outer = 1, inner = 1;
+        for (uint32_t d = 0; d < a; d++) outer *= gc->x.dims[d];
+        for (uint32_t d = a + 1; d < gc->x.rank; d++) inner *= gc->x.dims[d];
+        int64_t ny = outer * gc->n_idx * inner;
+        float *want = malloc(sizeof(float) * (size_t)ny), *got = malloc(sizeof(float) * (size_t)ny);
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t j = 0; j < gc->n_idx; j++)
+                for (int64_t i = 0; i < inner; i++)
+                    want[(o * gc->n_idx + j) * inner + i] = x[(o * dim + idx64[j]) * inner + i];
+        // each case runs one of: i32 input, i64 input, i64 constant (every runtime compiles its
+        // pipelines, so all three for every case would only cost time)
+        int variant = (int)(c % 3);
+        sy_dtype type = variant == 0 ? SY_DTYPE_I32 : SY_DTYPE_I64;
+        const void *data = variant == 0 ? (const void *)idx32 : (const void *)idx64;
+        sy_program *p = gather_program(gc->x.rank, gc->x.dims, gc->n_idx, type, gc->axis, variant == 2, data);
+        vt_feed f[2] = {vt_feed_f32("x", x, gc->x.rank, gc->x.dims),
+                        {.name = "idx", .t = {.data = (void *)data, .dtype = type, .rank = 1, .dims = {gc->n_idx}}}};
+        int64_t n = 0;
+        CHECK_OK(vt_run(p, "vulkan", f, variant == 2 ? 1 : 2, got, ny, &n));
+        CHECK_MSG(n == ny && memcmp(got, want, sizeof(float) * (size_t)ny) == 0,
+                  "gather case %zu variant %d differs from the reference", c, variant);
+        sy_program_destroy(p);
+        free(x), free(idx64), free(idx32), free(want), free(got);
+    }
+}
+
+/// A bad index fails with SY_ERR_OUT_OF_RANGE naming the node, before anything runs: the output
+/// of the previous good call stays, and the next good call is right.
+static void test_gather_bad_index(void) {
+    const int64_t xd[2] = {3, 4};
+    float x[12];
+    for (int i = 0; i < 12; i++) x[i] = (float)i;
+    for (int wide = 0; wide < 2; wide++) {
+        sy_dtype type = wide ? SY_DTYPE_I64 : SY_DTYPE_I32;
+        sy_program *p = gather_program(2, xd, 3, type, 1, 0, NULL);
+        sy_runtime *rt = NULL;
+        CHECK_OK(vt_runtime(p, "vulkan", &rt));
+        if (!rt) {
+            sy_program_destroy(p);
+            continue;
+        }
+        const int64_t good[3] = {3, 0, 3}, bad[3] = {0, 4, 1}, neg[3] = {1, 2, -1}, huge[3] = {0, 0, 4294967297LL};
+        const float want[9] = {3, 0, 3, 7, 4, 7, 11, 8, 11};
+        int64_t calls[4][3];
+        memcpy(calls[0], good, sizeof good), memcpy(calls[1], bad, sizeof bad);
+        memcpy(calls[2], neg, sizeof neg), memcpy(calls[3], huge, sizeof huge);
+        const char *msg[4] = {NULL, "'pick' (gather): index 4 at position 1 is out of range [0, 4) of axis 1",
+                              "index -1 at position 2 is out of range [0, 4) of axis 1",
+                              "index 4294967297 at position 2"};
+        for (int c = 0; c < (wide ? 4 : 3); c++) {
+            int32_t i32[3];
+            for (int j = 0; j < 3; j++) i32[j] = (int32_t)calls[c][j];
+            vt_feed f[2] = {
+                vt_feed_f32("x", x, 2, xd),
+                {.name = "idx",
+                 .t = {.data = wide ? (void *)calls[c] : (void *)i32, .dtype = type, .rank = 1, .dims = {3}}}};
+            float got[9] = {0};
+            int64_t n = 0;
+            sy_vulkan_debug_counters before, after;
+            sy_vulkan_debug_get(&before);
+            sy_status st = vt_execute(rt, f, 2, got, 9, &n);
+            sy_vulkan_debug_get(&after);
+            if (c == 0) {
+                CHECK_OK(st);
+                CHECK_MSG(n == 9 && memcmp(got, want, sizeof want) == 0, "gather [3, 0, 3] is wrong");
+            } else {
+                CHECK_FAILS(st, SY_ERR_OUT_OF_RANGE, msg[c]);
+                CHECK_MSG(after.n_executes == before.n_executes, "a failing gather still executed on the device");
+                sy_tensor y; // the output of the last good call is untouched
+                CHECK_OK(sy_runtime_get_output(rt, "y", &y));
+                CHECK_MSG(memcmp(y.data, want, sizeof want) == 0, "a failing gather changed the output");
+            }
+        }
+        // the runtime still works
+        const int64_t again[3] = {2, 2, 1};
+        int32_t a32[3] = {2, 2, 1};
+        vt_feed f[2] = {
+            vt_feed_f32("x", x, 2, xd),
+            {.name = "idx", .t = {.data = wide ? (void *)again : (void *)a32, .dtype = type, .rank = 1, .dims = {3}}}};
+        float got[9] = {0};
+        int64_t n = 0;
+        CHECK_OK(vt_execute(rt, f, 2, got, 9, &n));
+        const float want2[9] = {2, 2, 1, 6, 6, 5, 10, 10, 9};
+        CHECK_MSG(n == 9 && memcmp(got, want2, sizeof want2) == 0, "gather after a failure is wrong");
+        sy_runtime_destroy(rt);
+        sy_program_destroy(p);
+    }
 }
 
 // --- transformer ops ---
@@ -386,18 +644,18 @@ static void test_chain(void) {
     free(w1), free(b1), free(w3), free(w2), free(nw), free(x);
 }
 
-/// y = exp(sum(x * 2, axis 1, keepdim) + c) / 3: sum has no Vulkan kernel, so "vulkan,portable"
-/// splits into vulkan | portable | vulkan with boundary copies both ways.
+/// y = exp(sum(x * 2, axis 0, keepdim) + c) / 3: sum over a leading axis has no Vulkan kernel,
+/// so "vulkan,portable" splits into vulkan | portable | vulkan with boundary copies both ways.
 static void test_split(void) {
     sy_graph *g = NULL;
     CHECK_OK(sy_graph_create(&g));
-    const int64_t xd[2] = {4, 37}, cd[2] = {4, 1}, one[1] = {1};
+    const int64_t xd[2] = {4, 37}, cd[2] = {4, 1}, one[1] = {1}; // [1, 37] + [4, 1] -> [4, 37]
     const float two = 2.0f, three = 3.0f;
     float *c = vt_random(4, -1, 1), *x = vt_random(4 * 37, -1, 1);
     uint32_t X = vt_input(g, "x", 2, xd);
     uint32_t in[2] = {X, vt_constant(g, "two", SY_DTYPE_F32, 1, one, &two)};
     uint32_t m = vt_op(g, "scale", SY_OP_MUL, in, 2, NULL, 0);
-    const int64_t axes[1] = {1};
+    const int64_t axes[1] = {0};
     sy_attr at[2] = {vt_attr_ints("axes", axes, 1), vt_attr_int("keepdim", 1)};
     uint32_t s = vt_op(g, "sum", SY_OP_SUM, &m, 1, at, 2);
     in[0] = s, in[1] = vt_constant(g, "c", SY_DTYPE_F32, 2, cd, c);
@@ -415,7 +673,7 @@ static void test_split(void) {
         CHECK_MSG(stats.n_partitions == 3, "%u partitions, expected vulkan|portable|vulkan", stats.n_partitions);
     }
     sy_runtime_destroy(rt);
-    // alone, "vulkan" must refuse the program (strict): sum has no kernel
+    // alone, "vulkan" must refuse the program (strict): sum over axis 0 has no kernel
     rt = NULL;
     sy_status st = vt_runtime(p, "vulkan", &rt);
     CHECK_MSG(st != SY_OK, "a program with sum ran on vulkan alone");
@@ -430,10 +688,14 @@ VT_MAIN({
     RUN(test_unary);
     RUN(test_softmax);
     RUN(test_rms_norm);
+    RUN(test_layer_norm);
+    RUN(test_reduce);
     RUN(test_linear);
     RUN(test_matmul);
     RUN(test_movement);
     RUN(test_embedding);
+    RUN(test_gather);
+    RUN(test_gather_bad_index);
     RUN(test_rope);
     RUN(test_sdpa);
     RUN(test_chain);

@@ -56,6 +56,14 @@
 // gemv.comp: p.flags bit: B is contiguous along N (matmul layout) instead of K (linear layout)
 #define SY_VK_GEMV_N_CONTIGUOUS 2
 
+// reduce_last.comp: p.op
+#define SY_VK_RED_SUM 0
+#define SY_VK_RED_MEAN 1
+#define SY_VK_RED_MAX 2
+
+// layer_norm.comp: p.flags
+#define SY_VK_LN_BIAS 1
+
 // rope.comp: p.layout
 #define SY_VK_ROPE_HALF 0
 #define SY_VK_ROPE_INTERLEAVED 1
