@@ -41,6 +41,8 @@ const sy_vk_op_impl *sy_vk_op_get(sy_op op);
 /// Adds a dispatch slot of `shader` binding local values `bind` (the shader's binding count);
 /// bit i of write_mask marks binding i as written. Slots are numbered from 0 per step.
 sy_status sy_vk_plan_slot(sy_vk_node_ctx *ctx, sy_vk_shader shader, const uint32_t *bind, uint32_t write_mask);
+/// Plans one copy-shader dispatch from input #0 to output #0 (transpose, slice, expand).
+sy_status sy_vk_plan_copy(sy_vk_node_ctx *ctx);
 /// Marks node input `input` as read on the host at record time (it must come from outside the
 /// partition or be a constant).
 void sy_vk_plan_host_read(sy_vk_node_ctx *ctx, uint32_t input);

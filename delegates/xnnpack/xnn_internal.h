@@ -128,8 +128,6 @@ xnn_node_mode xnn_op_mode(const xnn_op_entry *entry, const sy_graph_view *graph,
 /// Writes the reason (the host adds "xnnpack: ") and returns 0 (for supports functions).
 int xnn_refuse(char *reason, size_t reason_size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/// Static name of a dtype for messages ("f32", "bf16").
-const char *xnn_dtype_text(sy_dtype dt);
 /// Refuses unless every present input and output of the node is f32.
 int xnn_require_f32(const sy_graph_view *graph, const sy_node_info *node, char *reason,
                     size_t reason_size);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "delegates/xnnpack/xnn_internal.h"
+#include "switchyard/switchyard.h" // sy_dtype_name
 
 // --- names ---
 
@@ -120,30 +121,17 @@ int xnn_refuse(char *reason, size_t reason_size, const char *fmt, ...) {
     return 0;
 }
 
-const char *xnn_dtype_text(sy_dtype dt) {
-    switch (dt) {
-    case SY_DTYPE_F32: return "f32";
-    case SY_DTYPE_F16: return "f16";
-    case SY_DTYPE_BF16: return "bf16";
-    case SY_DTYPE_I32: return "i32";
-    case SY_DTYPE_I64: return "i64";
-    case SY_DTYPE_U8: return "u8";
-    case SY_DTYPE_BOOL: return "bool";
-    default: return "invalid";
-    }
-}
-
 int xnn_require_f32(const sy_graph_view *graph, const sy_node_info *node, char *reason,
                     size_t reason_size) {
     for (uint32_t i = 0; i < node->n_inputs; i++) {
         const sy_value_info *v = xnn_input_info(graph, node, i);
         if (v && v->dtype != SY_DTYPE_F32)
-            return xnn_refuse(reason, reason_size, "dtype %s not supported", xnn_dtype_text(v->dtype));
+            return xnn_refuse(reason, reason_size, "dtype %s not supported", sy_dtype_name(v->dtype));
     }
     for (uint32_t i = 0; i < node->n_outputs; i++) {
         const sy_value_info *v = &graph->values[node->outputs[i]];
         if (v->dtype != SY_DTYPE_F32)
-            return xnn_refuse(reason, reason_size, "dtype %s not supported", xnn_dtype_text(v->dtype));
+            return xnn_refuse(reason, reason_size, "dtype %s not supported", sy_dtype_name(v->dtype));
     }
     return 1;
 }

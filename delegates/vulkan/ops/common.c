@@ -4,11 +4,7 @@
 #include <stdio.h>
 
 #include "delegates/vulkan/vk_ops.h"
-
-static const char *dtype_name(sy_dtype dt) {
-    static const char *const names[SY_DTYPE_COUNT] = {"invalid", "f32", "f16", "bf16", "i32", "i64", "u8", "bool"};
-    return (unsigned)dt < SY_DTYPE_COUNT ? names[dt] : "invalid";
-}
+#include "switchyard/switchyard.h" // sy_dtype_name
 
 int sy_vk_refuse(char *reason, size_t reason_size, const char *fmt, ...) {
     if (reason && reason_size) {
@@ -33,7 +29,7 @@ static int check_one(sy_backend *be, const sy_value_info *vi, int want_int, cons
     if (want_int) {
         if (vi->dtype != SY_DTYPE_I32 && vi->dtype != SY_DTYPE_I64)
             return sy_vk_refuse(reason, reason_size, "%s %u '%s' is %s; expected i32 or i64", what, index, vi->name,
-                                dtype_name(vi->dtype));
+                                sy_dtype_name(vi->dtype));
         if (vi->role == SY_ROLE_STATE)
             return sy_vk_refuse(reason, reason_size,
                                 "%s %u '%s' is an integer state; integer "
@@ -43,7 +39,7 @@ static int check_one(sy_backend *be, const sy_value_info *vi, int want_int, cons
         return sy_vk_refuse(reason, reason_size,
                             "%s %u '%s' is %s; the Vulkan delegate computes "
                             "f32 only",
-                            what, index, vi->name, dtype_name(vi->dtype));
+                            what, index, vi->name, sy_dtype_name(vi->dtype));
     }
     if (vi->rank > SY_MAX_RANK)
         return sy_vk_refuse(reason, reason_size, "%s %u '%s' has rank %u", what, index, vi->name, vi->rank);
@@ -128,4 +124,9 @@ void sy_vk_copy_params_contig(sy_vk_copy_params *p, const sy_tensor *src, const 
         p->si[d] = (uint32_t)cs[d];
         p->so[d] = (uint32_t)dst_strides[d];
     }
+}
+
+sy_status sy_vk_plan_copy(sy_vk_node_ctx *ctx) {
+    uint32_t bind[2] = {ctx->in[0], ctx->out[0]};
+    return sy_vk_plan_slot(ctx, SY_VK_SHADER_COPY, bind, 1u << 1);
 }

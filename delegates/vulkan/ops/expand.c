@@ -7,11 +7,6 @@ static int expand_supports(sy_backend *be, const sy_graph_view *graph, const sy_
     return sy_vk_check_tensors(be, graph, node, 0, reason, reason_size);
 }
 
-static sy_status expand_plan(sy_vk_node_ctx *ctx) {
-    uint32_t bind[2] = {ctx->in[0], ctx->out[0]};
-    return sy_vk_plan_slot(ctx, SY_VK_SHADER_COPY, bind, 1u << 1);
-}
-
 static sy_status expand_record(sy_vk_node_ctx *ctx) {
     const sy_tensor *x = &ctx->in_t[0], *o = &ctx->out_t[0];
     int64_t cs[SY_MAX_RANK], co[SY_MAX_RANK];
@@ -29,4 +24,4 @@ static sy_status expand_record(sy_vk_node_ctx *ctx) {
     return sy_vk_dispatch_1d(ctx, 0, &p, sizeof p, sy_vk_div_up(p.n, SY_VK_WG));
 }
 
-const sy_vk_op_impl sy_vk_op_expand = {expand_supports, expand_plan, expand_record};
+const sy_vk_op_impl sy_vk_op_expand = {expand_supports, sy_vk_plan_copy, expand_record};

@@ -15,11 +15,6 @@ static int slice_supports(sy_backend *be, const sy_graph_view *graph, const sy_n
     return sy_vk_check_tensors(be, graph, node, 0, reason, reason_size);
 }
 
-static sy_status slice_plan(sy_vk_node_ctx *ctx) {
-    uint32_t bind[2] = {ctx->in[0], ctx->out[0]};
-    return sy_vk_plan_slot(ctx, SY_VK_SHADER_COPY, bind, 1u << 1);
-}
-
 static sy_status slice_record(sy_vk_node_ctx *ctx) {
     const sy_tensor *x = &ctx->in_t[0], *o = &ctx->out_t[0];
     int64_t axis = sy_node_attr_int(ctx->node, "axis", 0);
@@ -50,4 +45,4 @@ static sy_status slice_record(sy_vk_node_ctx *ctx) {
     return sy_vk_dispatch_1d(ctx, 0, &p, sizeof p, sy_vk_div_up(p.n, SY_VK_WG));
 }
 
-const sy_vk_op_impl sy_vk_op_slice = {slice_supports, slice_plan, slice_record};
+const sy_vk_op_impl sy_vk_op_slice = {slice_supports, sy_vk_plan_copy, slice_record};

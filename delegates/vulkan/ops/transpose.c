@@ -11,11 +11,6 @@ static int transpose_supports(sy_backend *be, const sy_graph_view *graph, const 
     return sy_vk_check_tensors(be, graph, node, 0, reason, reason_size);
 }
 
-static sy_status transpose_plan(sy_vk_node_ctx *ctx) {
-    uint32_t bind[2] = {ctx->in[0], ctx->out[0]};
-    return sy_vk_plan_slot(ctx, SY_VK_SHADER_COPY, bind, 1u << 1);
-}
-
 static sy_status transpose_record(sy_vk_node_ctx *ctx) {
     const sy_tensor *x = &ctx->in_t[0], *o = &ctx->out_t[0];
     const sy_attr *perm = sy_node_find_attr(ctx->node, "perm");
@@ -37,4 +32,4 @@ static sy_status transpose_record(sy_vk_node_ctx *ctx) {
     return sy_vk_dispatch_1d(ctx, 0, &p, sizeof p, sy_vk_div_up(p.n, SY_VK_WG));
 }
 
-const sy_vk_op_impl sy_vk_op_transpose = {transpose_supports, transpose_plan, transpose_record};
+const sy_vk_op_impl sy_vk_op_transpose = {transpose_supports, sy_vk_plan_copy, transpose_record};

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "delegates/xnnpack/xnn_internal.h"
+#include "switchyard/switchyard.h" // sy_dtype_name
 
 typedef struct index_job {
     const char *src;   // (outer, dim, block bytes)
@@ -71,7 +72,7 @@ int xnn_supports_embedding(const sy_graph_view *graph, const sy_node_info *node,
     const sy_value_info *y = &graph->values[node->outputs[0]];
     if (table->dtype != SY_DTYPE_F32 || y->dtype != SY_DTYPE_F32) {
         return xnn_refuse(reason, reason_size, "dtype %s not supported (embedding needs an f32 table)",
-                          xnn_dtype_text(table->dtype != SY_DTYPE_F32 ? table->dtype : y->dtype));
+                          sy_dtype_name(table->dtype != SY_DTYPE_F32 ? table->dtype : y->dtype));
     }
     if (!index_dtype_ok(ids)) return xnn_refuse(reason, reason_size, "embedding ids must be i32 or i64");
     if (table->rank != 2) return xnn_refuse(reason, reason_size, "embedding needs a [V, D] table");
@@ -112,7 +113,7 @@ int xnn_supports_gather(const sy_graph_view *graph, const sy_node_info *node, ch
     const sy_value_info *y = &graph->values[node->outputs[0]];
     if (x->dtype != SY_DTYPE_F32 || y->dtype != SY_DTYPE_F32) {
         return xnn_refuse(reason, reason_size, "dtype %s not supported (gather needs f32)",
-                          xnn_dtype_text(x->dtype != SY_DTYPE_F32 ? x->dtype : y->dtype));
+                          sy_dtype_name(x->dtype != SY_DTYPE_F32 ? x->dtype : y->dtype));
     }
     if (!index_dtype_ok(idx) || idx->rank != 1)
         return xnn_refuse(reason, reason_size, "gather indices must be 1-D i32 or i64");
