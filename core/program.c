@@ -112,15 +112,20 @@ sy_status sy_program_load_memory(const void *bytes, size_t size, const char *ori
     return program_finish(p, program_out);
 }
 
-sy_status sy_program_from_graph(const sy_graph *graph, sy_program **program_out) {
-    SY_CHECK(graph && program_out, SY_ERR_INVALID_ARGUMENT,
-             "sy_program_from_graph: graph or program_out is NULL");
+/// Checks a builder graph (serialising reads its ids) and writes it as program-file bytes.
+static sy_status serialize_graph(const sy_graph *graph, uint8_t **bytes, size_t *size) {
     const sy_graph_view *view = sy_graph_get_view(graph);
     SY_TRY(sy_graph_check(view, "graph"));
     sy_metadata meta = sy_graph_get_metadata(graph);
+    return sy_format_serialize(view, &meta, bytes, size);
+}
+
+sy_status sy_program_from_graph(const sy_graph *graph, sy_program **program_out) {
+    SY_CHECK(graph && program_out, SY_ERR_INVALID_ARGUMENT,
+             "sy_program_from_graph: graph or program_out is NULL");
     uint8_t *bytes = NULL;
     size_t size = 0;
-    SY_TRY(sy_format_serialize(view, &meta, &bytes, &size));
+    SY_TRY(serialize_graph(graph, &bytes, &size));
     sy_program *p = NULL;
     sy_status st = program_new("graph", &p);
     if (st != SY_OK) {
@@ -229,12 +234,9 @@ static sy_status write_file_atomic(const char *path, const uint8_t *bytes, size_
 
 sy_status sy_graph_save(const sy_graph *graph, const char *path) {
     SY_CHECK(graph && path && path[0], SY_ERR_INVALID_ARGUMENT, "sy_graph_save: graph or path is NULL");
-    const sy_graph_view *view = sy_graph_get_view(graph);
-    SY_TRY(sy_graph_check(view, "graph"));
-    sy_metadata meta = sy_graph_get_metadata(graph);
     uint8_t *bytes = NULL;
     size_t size = 0;
-    SY_TRY(sy_format_serialize(view, &meta, &bytes, &size));
+    SY_TRY(serialize_graph(graph, &bytes, &size));
     sy_status st = write_file_atomic(path, bytes, size);
     sy_free(bytes);
     return st;

@@ -94,16 +94,6 @@ const sy_host_api *sy_host_default(void) { return &default_host; }
 
 void sy_host_init(sy_runtime *rt) {
     rt->host_ctx.rt = rt;
-    rt->host = (sy_host_api){
-        .struct_size = sizeof(sy_host_api),
-        .abi_version = SY_DELEGATE_ABI_VERSION,
-        .host = &rt->host_ctx,
-        .log = host_log,
-        .error = host_error,
-        .alloc = host_alloc,
-        .free = host_free,
-        .infer_node = host_infer,
-        .profile_begin = host_profile_begin,
-        .profile_end = host_profile_end,
-    };
+    rt->host = default_host; // the same services, with this runtime's context for profiling
+    rt->host.host = &rt->host_ctx;
 }
