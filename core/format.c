@@ -15,7 +15,7 @@
 // --- layout constants (docs/FORMAT.md) ---
 
 #define FMT_MAJOR 1
-#define FMT_MINOR 0
+#define FMT_MINOR 1 // 1.1: block-quantised dtypes q8_0, q4_0, q4_1
 #define FMT_HEADER_SIZE 32
 #define FMT_ENTRY_SIZE 24
 #define FMT_REQUIRED_FLAGS 0x0000FFFFu // flag bits a reader must understand
@@ -200,6 +200,7 @@ static sy_status check_writable(const sy_graph_view *g, const sy_metadata *meta)
 typedef struct layout {
     size_t off[SEC_COUNT], size[SEC_COUNT];
     size_t total;
+    uint16_t minor; // the lowest minor version that defines everything the file uses
 } layout;
 
 static sy_status intern_all(const sy_graph_view *g, const sy_metadata *meta, strtab *t) {
@@ -267,7 +268,7 @@ static sy_status plan_layout(const sy_graph_view *g, const sy_metadata *meta, si
 static void write_header(uint8_t *out, const layout *L) {
     memcpy(out, fmt_magic, sizeof fmt_magic);
     wr16(out + 8, FMT_MAJOR);
-    wr16(out + 10, FMT_MINOR);
+    wr16(out + 10, L->minor);
     wr32(out + 12, 0);
     wr32(out + 16, FMT_HEADER_SIZE);
     wr32(out + 20, SEC_COUNT);
@@ -394,7 +395,7 @@ sy_status sy_format_serialize(const sy_graph_view *graph, const sy_metadata *met
     t.slots = sy_calloc(n_slots, sizeof *t.slots);
     t.lens = sy_calloc(n_slots, sizeof *t.lens);
     uint8_t *out = NULL;
-    layout L = {{0}, {0}, 0};
+    layout L = {{0}, {0}, 0, 0};
     sy_status st = SY_OK;
     if (!t.slots || !t.lens) {
         st = sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory serialising a program");
@@ -402,6 +403,10 @@ sy_status sy_format_serialize(const sy_graph_view *graph, const sy_metadata *met
     }
     st = intern_all(graph, meta, &t);
     if (st == SY_OK) st = plan_layout(graph, meta, t.size, &L);
+    for (uint32_t i = 0; st == SY_OK && i < graph->n_values; i++) {
+        uint32_t need = sy_dtype_format_minor(graph->values[i].dtype);
+        if (need > L.minor) L.minor = (uint16_t)need;
+    }
     if (st != SY_OK) goto done;
     // 64-byte aligned so that an in-memory program (sy_program_from_graph) parsed straight from
     // these bytes has its constants aligned like a mapped file's; SY_READ_PADDING zero bytes
@@ -619,7 +624,7 @@ static sy_status read_values(const reader *r, sy_program *p) {
             char where[320];
             snprintf(where, sizeof where, "value #%u '%s'", id, v->name);
             if (dtype == 0 || dtype >= SY_DTYPE_COUNT)
-                return unknown_enum(r, dtype, "dtype", "1..7", where);
+                return unknown_enum(r, dtype, "dtype", "1..10", where);
             return unknown_enum(r, role, "role", "1..5", where);
         }
         SY_CHECK(rank <= SY_MAX_RANK, SY_ERR_FORMAT, "%s: value #%u '%s' has rank %u; the maximum is %d", o,
@@ -646,10 +651,15 @@ static sy_status read_values(const reader *r, sy_program *p) {
                      "%s: value #%u '%s' is too large to address", o, id, v->name);
             elems *= (uint64_t)d;
         }
-        uint64_t nbytes = elems * sy_dtype_size(v->dtype);
-        SY_CHECK(nbytes <= SIZE_MAX, SY_ERR_FORMAT, "%s: value #%u '%s' is too large for this machine", o,
-                 id, v->name);
-        v->nbytes = (size_t)nbytes;
+        (void)elems;
+        size_t vbytes = 0;
+        if (sy_shape_nbytes(v->dtype, v->rank, v->dims, &vbytes) != SY_OK)
+            return sy_error_prefix(SY_ERR_FORMAT, "%s: value #%u '%s' (%s)", o, id, v->name, sy_dtype_name(v->dtype));
+        SY_CHECK(v->dtype == SY_DTYPE_INVALID || sy_dtype_format_minor(v->dtype) <= r->minor, SY_ERR_FORMAT,
+                 "%s: value #%u '%s' has dtype %s, which needs format version 1.%u, but the file says 1.%u", o, id,
+                 v->name, sy_dtype_name(v->dtype), sy_dtype_format_minor(v->dtype), r->minor);
+        uint64_t nbytes = vbytes;
+        v->nbytes = vbytes;
         uint64_t off = rd64(rec + 80), size = rd64(rec + 88);
         if (v->role != SY_ROLE_CONSTANT) {
             SY_CHECK(off == 0 && size == 0, SY_ERR_FORMAT,

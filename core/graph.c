@@ -114,7 +114,7 @@ static sy_status append_value(sy_graph *g, const sy_value_desc *d, void *data, u
              "a value needs a non-empty name shorter than %d bytes", SY_NAME_MAX);
     SY_CHECK(!value_named(g, d->name), SY_ERR_INVALID_ARGUMENT, "a value named '%s' already exists",
              d->name);
-    SY_CHECK(sy_dtype_size(d->dtype) > 0, SY_ERR_INVALID_ARGUMENT, "value '%s': invalid dtype %d",
+    SY_CHECK(sy_dtype_block_bytes(d->dtype) > 0, SY_ERR_INVALID_ARGUMENT, "value '%s': invalid dtype %d",
              d->name, (int)d->dtype);
     SY_CHECK(d->role >= SY_ROLE_INPUT && d->role <= SY_ROLE_INTERMEDIATE, SY_ERR_INVALID_ARGUMENT,
              "value '%s': invalid role %d", d->name, (int)d->role);
@@ -125,7 +125,6 @@ static sy_status append_value(sy_graph *g, const sy_value_desc *d, void *data, u
     v.dtype = d->dtype;
     v.role = d->role;
     v.rank = d->rank;
-    size_t nbytes = sy_dtype_size(d->dtype);
     for (uint32_t i = 0; i < SY_MAX_RANK; i++) v.sym[i] = -1;
     for (uint32_t i = 0; i < d->rank; i++) {
         int32_t s = d->sym[i];
@@ -135,9 +134,9 @@ static sy_status append_value(sy_graph *g, const sy_value_desc *d, void *data, u
         v.dims[i] = s >= 0 ? g->symbols[s].max : d->dims[i];
         SY_CHECK(v.dims[i] >= 0 && v.dims[i] <= ((int64_t)1 << 40), SY_ERR_INVALID_ARGUMENT,
                  "value '%s' dim %u is %lld", d->name, i, (long long)v.dims[i]);
-        nbytes *= (size_t)v.dims[i];
     }
-    v.nbytes = nbytes;
+    if (sy_shape_nbytes(v.dtype, v.rank, v.dims, &v.nbytes) != SY_OK)
+        return sy_error_prefix(SY_ERR_INVALID_ARGUMENT, "value '%s' (%s)", d->name, sy_dtype_name(d->dtype));
     SY_TRY(grow((void **)&g->values, &g->cap_values, g->view.n_values + 1, sizeof *g->values));
     v.name = sy_strdup(d->name);
     SY_CHECK(v.name, SY_ERR_OUT_OF_MEMORY, "out of memory adding value '%s'", d->name);
@@ -170,12 +169,13 @@ sy_status sy_graph_add_constant(sy_graph *g, const char *name, sy_dtype dtype, u
     d.role = SY_ROLE_CONSTANT;
     d.rank = rank;
     for (uint32_t i = 0; i < SY_MAX_RANK; i++) d.sym[i] = -1;
-    size_t want = sy_dtype_size(dtype);
     for (uint32_t i = 0; i < rank; i++) {
         SY_CHECK(dims[i] >= 0, SY_ERR_INVALID_ARGUMENT, "constant '%s': negative dim", name ? name : "?");
         d.dims[i] = dims[i];
-        want *= (size_t)dims[i];
     }
+    size_t want = 0;
+    if (sy_shape_nbytes(dtype, rank, d.dims, &want) != SY_OK)
+        return sy_error_prefix(SY_ERR_INVALID_ARGUMENT, "constant '%s' (%s)", name ? name : "?", sy_dtype_name(dtype));
     SY_CHECK(nbytes == want, SY_ERR_INVALID_ARGUMENT,
              "constant '%s': %zu bytes given, its dtype and shape need %zu", name ? name : "?", nbytes,
              want);

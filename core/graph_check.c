@@ -23,13 +23,12 @@ static sy_status check_values(const sy_graph_view *g, const char *origin) {
         const sy_value_info *v = &g->values[id];
         const char *name = v->name ? v->name : "?";
         SY_CHECK(v->name && v->name[0], SY_ERR_FORMAT, "%s: value #%u has no name", origin, id);
-        SY_CHECK(sy_dtype_size(v->dtype) > 0, SY_ERR_FORMAT, "%s: value #%u '%s' has invalid dtype %d",
+        SY_CHECK(sy_dtype_block_bytes(v->dtype) > 0, SY_ERR_FORMAT, "%s: value #%u '%s' has invalid dtype %d",
                  origin, id, name, (int)v->dtype);
         SY_CHECK(v->role >= SY_ROLE_INPUT && v->role <= SY_ROLE_INTERMEDIATE, SY_ERR_FORMAT,
                  "%s: value #%u '%s' has invalid role %d", origin, id, name, (int)v->role);
         SY_CHECK(v->rank <= SY_MAX_RANK, SY_ERR_FORMAT, "%s: value #%u '%s' has rank %u (max %d)",
                  origin, id, name, v->rank, SY_MAX_RANK);
-        size_t n = sy_dtype_size(v->dtype);
         for (uint32_t i = 0; i < v->rank; i++) {
             int32_t s = v->sym[i];
             SY_CHECK(s >= -1 && s < (int32_t)g->n_symbols, SY_ERR_FORMAT,
@@ -41,10 +40,10 @@ static sy_status check_values(const sy_graph_view *g, const char *origin) {
                      "%s: value #%u '%s' dim %u is symbolic '%s' but stores %lld, not its bound %lld",
                      origin, id, name, i, g->symbols[s].name, (long long)v->dims[i],
                      (long long)g->symbols[s].max);
-            SY_CHECK(v->dims[i] == 0 || n <= (SIZE_MAX >> 1) / (size_t)v->dims[i], SY_ERR_FORMAT,
-                     "%s: value #%u '%s' is too large", origin, id, name);
-            n *= (size_t)v->dims[i];
         }
+        size_t n = 0;
+        if (sy_shape_nbytes(v->dtype, v->rank, v->dims, &n) != SY_OK)
+            return sy_error_prefix(SY_ERR_FORMAT, "%s: value #%u '%s' (%s)", origin, id, name, sy_dtype_name(v->dtype));
         SY_CHECK(v->nbytes == n, SY_ERR_FORMAT, "%s: value #%u '%s' records %zu bytes, its shape needs %zu",
                  origin, id, name, v->nbytes, n);
         if (v->role == SY_ROLE_CONSTANT) {

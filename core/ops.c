@@ -26,20 +26,52 @@ sy_op sy_op_from_name(const char *name) {
     return SY_OP_COUNT;
 }
 
-static const char *const dtype_names[SY_DTYPE_COUNT] = {"invalid", "f32", "f16", "bf16",
-                                                        "i32",     "i64", "u8",  "bool"};
+static const char *const dtype_names[SY_DTYPE_COUNT] = {
+    [SY_DTYPE_INVALID] = "invalid",
+#define SY_DTYPE_NAME_(id, value, name, block_elems, block_bytes, minor) [SY_DTYPE_##id] = name,
+    SY_DTYPE_LIST(SY_DTYPE_NAME_)
+#undef SY_DTYPE_NAME_
+};
 
 const char *sy_dtype_name(sy_dtype dtype) {
-    return (unsigned)dtype < SY_DTYPE_COUNT ? dtype_names[dtype] : "invalid";
+    return (unsigned)dtype < SY_DTYPE_COUNT && dtype_names[dtype] ? dtype_names[dtype] : "invalid";
 }
 
 sy_dtype sy_dtype_from_name(const char *name) {
     for (int i = 1; name && i < SY_DTYPE_COUNT; i++)
-        if (strcmp(dtype_names[i], name) == 0) return (sy_dtype)i;
+        if (dtype_names[i] && strcmp(dtype_names[i], name) == 0) return (sy_dtype)i;
     return SY_DTYPE_INVALID;
 }
 
 size_t sy_dtype_size(sy_dtype dtype) { return sy_dtype_size_inline(dtype); }
+
+uint32_t sy_dtype_format_minor(sy_dtype dtype) {
+    switch (dtype) {
+#define SY_DTYPE_MINOR_(id, value, name, block_elems, block_bytes, minor)                           \
+    case SY_DTYPE_##id: return minor;
+        SY_DTYPE_LIST(SY_DTYPE_MINOR_)
+#undef SY_DTYPE_MINOR_
+    default: return 0;
+    }
+}
+
+sy_status sy_shape_nbytes(sy_dtype dtype, uint32_t rank, const int64_t *dims, size_t *nbytes_out) {
+    SY_CHECK(sy_dtype_block_elems(dtype) > 0, SY_ERR_DTYPE, "invalid dtype %d", (int)dtype);
+    int64_t last = rank ? dims[rank - 1] : 1;
+    size_t row = sy_dtype_row_bytes(dtype, last);
+    SY_CHECK(row != SIZE_MAX, SY_ERR_SHAPE,
+             "a %s row must hold a multiple of %lld elements, but the last dim is %lld", sy_dtype_name(dtype),
+             (long long)sy_dtype_block_elems(dtype), (long long)last);
+    uint64_t total = row;
+    for (uint32_t i = 0; i + 1 < rank; i++) {
+        SY_CHECK(dims[i] >= 0, SY_ERR_SHAPE, "dim %u is negative (%lld)", i, (long long)dims[i]);
+        SY_CHECK(dims[i] == 0 || total <= (SIZE_MAX >> 1) / (uint64_t)dims[i], SY_ERR_SHAPE,
+                 "the tensor is too large to address");
+        total *= (uint64_t)dims[i];
+    }
+    *nbytes_out = (size_t)total;
+    return SY_OK;
+}
 
 const char *sy_role_name(sy_role role) {
     switch (role) {

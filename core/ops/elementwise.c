@@ -74,13 +74,14 @@ sy_status sy_infer_GELU(const sy_node_info *node, const sy_tensor *inputs, sy_te
     return unary_rule(node, inputs, outputs, SY_DTYPES_FLOAT);
 }
 
-// Any dtype to any dtype; the shape is kept.
+// Any plain dtype to any plain dtype; the shape is kept.
 sy_status sy_infer_CAST(const sy_node_info *node, const sy_tensor *inputs, sy_tensor *outputs) {
     int64_t dtype;
     SY_TRY(sy_attr_get_int(node, "dtype", 1, 0, &dtype));
-    SY_CHECK(dtype > SY_DTYPE_INVALID && dtype < SY_DTYPE_COUNT, SY_ERR_INVALID_ARGUMENT,
-             "attribute 'dtype' %lld is not a dtype (1..%d)", (long long)dtype, SY_DTYPE_COUNT - 1);
-    SY_TRY(sy_rule_check_dtype(node, inputs, 0, (1u << SY_DTYPE_COUNT) - 2u));
+    SY_CHECK(dtype > SY_DTYPE_INVALID && dtype < SY_DTYPE_COUNT && (SY_DTYPES_PLAIN & (1u << dtype)),
+             SY_ERR_INVALID_ARGUMENT, "attribute 'dtype' %lld is not a plain dtype (1..%d)", (long long)dtype,
+             SY_DTYPE_BOOL);
+    SY_TRY(sy_rule_check_dtype(node, inputs, 0, SY_DTYPES_PLAIN));
     sy_rule_set_output(&outputs[0], (sy_dtype)dtype, inputs[0].rank, inputs[0].dims);
     return SY_OK;
 }

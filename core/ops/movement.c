@@ -3,7 +3,8 @@
 
 #include "core/ops/rule_util.h"
 
-static int is_valid(sy_dtype dt) { return dt > SY_DTYPE_INVALID && (unsigned)dt < SY_DTYPE_COUNT; }
+// Data movement works on whole elements, so block-quantised dtypes are not accepted here.
+static int is_valid(sy_dtype dt) { return (unsigned)dt < SY_DTYPE_COUNT && (SY_DTYPES_PLAIN & (1u << dt)); }
 
 // Checks that input #index is present with a real dtype (the "any dtype" ops).
 static sy_status check_present(const sy_tensor *inputs, uint32_t index) {

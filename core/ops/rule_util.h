@@ -14,6 +14,10 @@
 #define SY_DTYPE_BIT(name) (1u << SY_DTYPE_##name)
 #define SY_DTYPES_FLOAT (SY_DTYPE_BIT(F32) | SY_DTYPE_BIT(F16) | SY_DTYPE_BIT(BF16))
 #define SY_DTYPES_FLOAT_INT (SY_DTYPES_FLOAT | SY_DTYPE_BIT(I32) | SY_DTYPE_BIT(I64))
+/// Every dtype with a size per element (not block-quantised).
+#define SY_DTYPES_PLAIN (SY_DTYPES_FLOAT_INT | SY_DTYPE_BIT(U8) | SY_DTYPE_BIT(BOOL))
+/// The block-quantised weight dtypes.
+#define SY_DTYPES_BLOCK (SY_DTYPE_BIT(Q8_0) | SY_DTYPE_BIT(Q4_0) | SY_DTYPE_BIT(Q4_1))
 
 static inline bool sy_rule_is_float(sy_dtype dt) {
     return dt == SY_DTYPE_F32 || dt == SY_DTYPE_F16 || dt == SY_DTYPE_BF16;

@@ -25,8 +25,14 @@ SY_API const char *sy_last_error(void);
 SY_API const char *sy_dtype_name(sy_dtype dtype);
 /// Parses a dtype name; SY_DTYPE_INVALID when unknown.
 SY_API sy_dtype sy_dtype_from_name(const char *name);
-/// Bytes per element; 0 for unknown dtypes.
+/// Bytes per element; 0 for unknown and block-quantised dtypes (use sy_dtype_row_bytes).
 SY_API size_t sy_dtype_size(sy_dtype dtype);
+/// The .syp minor version that defines the dtype (0 for the 1.0 dtypes).
+SY_API uint32_t sy_dtype_format_minor(sy_dtype dtype);
+/// Bytes of a contiguous tensor of this dtype and shape (blocks run along the last dim).
+/// SY_ERR_DTYPE for an invalid dtype, SY_ERR_SHAPE when the last dim is not a multiple of the
+/// dtype's block or the size overflows (message without a prefix: the caller names the value).
+SY_API sy_status sy_shape_nbytes(sy_dtype dtype, uint32_t rank, const int64_t *dims, size_t *nbytes_out);
 /// Static name of a role ("state").
 SY_API const char *sy_role_name(sy_role role);
 /// Static name of an op ("rms_norm"); "invalid" for unknown values.

@@ -48,17 +48,31 @@ typedef enum sy_status {
     SY_ERR_INTERNAL = 15,    // a bug in Switchyard
 } sy_status;
 
+// The dtypes, as one X-macro list. Each entry is
+//   X(ENUM_SUFFIX, id, "name", block_elems, block_bytes, format_minor)
+// Plain dtypes have block_elems 1 and block_bytes = the element size. Block-quantised dtypes
+// store runs of block_elems consecutive elements of the last dim as one block_bytes record
+// (GGUF's layouts, docs/FORMAT.md): a row's length must be a multiple of block_elems.
+// format_minor is the .syp minor version that defines the dtype. Ids grow only at the end.
+#define SY_DTYPE_LIST(X)                                                                           \
+    X(F32, 1, "f32", 1, 4, 0)                                                                      \
+    X(F16, 2, "f16", 1, 2, 0)                                                                      \
+    X(BF16, 3, "bf16", 1, 2, 0)                                                                    \
+    X(I32, 4, "i32", 1, 4, 0)                                                                      \
+    X(I64, 5, "i64", 1, 8, 0)                                                                      \
+    X(U8, 6, "u8", 1, 1, 0)                                                                        \
+    X(BOOL, 7, "bool", 1, 1, 0) /* one byte per element, 0 or 1 */                                 \
+    X(Q8_0, 8, "q8_0", 32, 34, 1) /* f16 scale d; i8 q[32]; x = d*q */                             \
+    X(Q4_0, 9, "q4_0", 32, 18, 1) /* f16 d; u8 nibbles[16]; x = d*(q-8) */                        \
+    X(Q4_1, 10, "q4_1", 32, 20, 1) /* f16 d; f16 m; u8 nibbles[16]; x = d*q + m */
+
 typedef enum sy_dtype {
     SY_DTYPE_INVALID = 0,
-    SY_DTYPE_F32 = 1,
-    SY_DTYPE_F16 = 2,
-    SY_DTYPE_BF16 = 3,
-    SY_DTYPE_I32 = 4,
-    SY_DTYPE_I64 = 5,
-    SY_DTYPE_U8 = 6,
-    SY_DTYPE_BOOL = 7, // one byte per element, 0 or 1
+#define SY_DTYPE_ENUM_(id, value, name, block_elems, block_bytes, minor) SY_DTYPE_##id = value,
+    SY_DTYPE_LIST(SY_DTYPE_ENUM_)
+#undef SY_DTYPE_ENUM_
 } sy_dtype;
-#define SY_DTYPE_COUNT 8
+#define SY_DTYPE_COUNT 11 // one past the largest id
 
 typedef enum sy_role {
     SY_ROLE_INVALID = 0,
@@ -149,14 +163,45 @@ typedef struct sy_graph_view {
 
 // --- helpers usable without linking the library (plugins include this header only) ---
 
-static inline size_t sy_dtype_size_inline(sy_dtype dt) {
+/// Elements per storage block: 1 for plain dtypes, 32 for the block-quantised ones, 0 if invalid.
+static inline int64_t sy_dtype_block_elems(sy_dtype dt) {
     switch (dt) {
-    case SY_DTYPE_F32: case SY_DTYPE_I32: return 4;
-    case SY_DTYPE_F16: case SY_DTYPE_BF16: return 2;
-    case SY_DTYPE_I64: return 8;
-    case SY_DTYPE_U8: case SY_DTYPE_BOOL: return 1;
+#define SY_DTYPE_BLOCK_ELEMS_(id, value, name, block_elems, block_bytes, minor)                     \
+    case SY_DTYPE_##id: return block_elems;
+        SY_DTYPE_LIST(SY_DTYPE_BLOCK_ELEMS_)
+#undef SY_DTYPE_BLOCK_ELEMS_
     default: return 0;
     }
+}
+
+/// Bytes per storage block (the element size for plain dtypes); 0 for an invalid dtype.
+static inline size_t sy_dtype_block_bytes(sy_dtype dt) {
+    switch (dt) {
+#define SY_DTYPE_BLOCK_BYTES_(id, value, name, block_elems, block_bytes, minor)                     \
+    case SY_DTYPE_##id: return block_bytes;
+        SY_DTYPE_LIST(SY_DTYPE_BLOCK_BYTES_)
+#undef SY_DTYPE_BLOCK_BYTES_
+    default: return 0;
+    }
+}
+
+/// Whether the dtype is block-quantised (more than one element per block).
+static inline int sy_dtype_is_block(sy_dtype dt) { return sy_dtype_block_elems(dt) > 1; }
+
+/// Element size in bytes of a plain dtype; 0 for block-quantised and invalid dtypes (their
+/// elements have no size of their own: use sy_dtype_row_bytes).
+static inline size_t sy_dtype_size_inline(sy_dtype dt) {
+    return sy_dtype_block_elems(dt) == 1 ? sy_dtype_block_bytes(dt) : 0;
+}
+
+/// Bytes of n consecutive elements along the last dim. SIZE_MAX when the dtype is invalid, n is
+/// negative, n is not a multiple of the dtype's block, or the size overflows.
+static inline size_t sy_dtype_row_bytes(sy_dtype dt, int64_t n) {
+    int64_t be = sy_dtype_block_elems(dt);
+    if (be <= 0 || n < 0 || n % be != 0) return (size_t)-1;
+    uint64_t blocks = (uint64_t)(n / be), bb = sy_dtype_block_bytes(dt);
+    if (blocks > (uint64_t)(size_t)-1 / bb) return (size_t)-1;
+    return (size_t)(blocks * bb);
 }
 
 static inline int64_t sy_tensor_numel(const sy_tensor *t) {
@@ -165,8 +210,16 @@ static inline int64_t sy_tensor_numel(const sy_tensor *t) {
     return n;
 }
 
+/// Bytes of a contiguous tensor: rows (all dims but the last) times the last dim's row bytes.
+/// SIZE_MAX when the shape does not fit the dtype's block (see sy_dtype_row_bytes).
 static inline size_t sy_tensor_nbytes(const sy_tensor *t) {
-    return (size_t)sy_tensor_numel(t) * sy_dtype_size_inline(t->dtype);
+    if (t->rank == 0) return sy_dtype_row_bytes(t->dtype, 1);
+    int64_t last = t->dims[t->rank - 1];
+    size_t row = sy_dtype_row_bytes(t->dtype, last);
+    if (row == (size_t)-1) return row;
+    int64_t rows = 1;
+    for (uint32_t i = 0; i + 1 < t->rank; i++) rows *= t->dims[i];
+    return (size_t)rows * row;
 }
 
 /// Finds an attribute by name; NULL when the node has none of that name.

@@ -491,8 +491,8 @@ static void test_versions(void) {
     sy_program *p = NULL;
     size_t n;
 
-    // 1.1 with longer records, a longer header and an extra section: a 1.0 reader skips the rest.
-    tiny_opts newer = {1, 1, 0x00010000u, 16, 8, 2};
+    // A newer minor (1.9) with longer records, a longer header and an extra section: a 1.0 reader skips the rest.
+    tiny_opts newer = {1, 9, 0x00010000u, 16, 8, 2};
     n = write_tiny(buf, sizeof buf, &newer);
     CHECK_OK(sy_program_load_memory(buf, n, "tiny.syp", &p));
     if (p) check_tiny(p);
@@ -676,7 +676,7 @@ static void test_truncated(void) {
 static void test_bad_header(void) {
     BAD_CASE(SY_ERR_FORMAT, "prog.syp: not a Switchyard program (bad magic", memcpy(b, "SYPROX", 6));
     BAD_CASE(SY_ERR_FORMAT, "bad magic", b[6] = '\n'); // CR LF converted to LF
-    BAD_CASE(SY_ERR_UNSUPPORTED, "prog.syp: format version 7.0 is newer than this reader's 1.0", put16(b + 8, 7));
+    BAD_CASE(SY_ERR_UNSUPPORTED, "prog.syp: format version 7.0 is newer than this reader's 1.1", put16(b + 8, 7));
     BAD_CASE(SY_ERR_FORMAT, "header size is 40", put32(b + 16, 40));
     BAD_CASE(SY_ERR_FORMAT, "but its header says", put64(b + 24, get64(b + 24) + 64));
     BAD_CASE(SY_ERR_FORMAT, "prog.syp: section #3 (VALUES) spans bytes",
@@ -812,6 +812,61 @@ static void test_random_mutations(void) {
     free_bytes(bytes);
 }
 
+// Block-quantised dtypes: sizes from the dtype list, a 1.1 file written only when one is used,
+// and a 1.0 file that claims one refused.
+static void test_block_dtypes(void) {
+    CHECK(sy_dtype_row_bytes(SY_DTYPE_Q8_0, 64) == 68 && sy_dtype_row_bytes(SY_DTYPE_Q4_0, 96) == 54);
+    CHECK(sy_dtype_row_bytes(SY_DTYPE_Q4_1, 32) == 20 && sy_dtype_row_bytes(SY_DTYPE_F16, 3) == 6);
+    CHECK(sy_dtype_row_bytes(SY_DTYPE_Q8_0, 48) == SIZE_MAX && sy_dtype_row_bytes(SY_DTYPE_INVALID, 1) == SIZE_MAX);
+    CHECK(sy_dtype_size(SY_DTYPE_Q4_0) == 0 && sy_dtype_is_block(SY_DTYPE_Q4_1) && !sy_dtype_is_block(SY_DTYPE_F32));
+    CHECK(sy_dtype_from_name("q4_1") == SY_DTYPE_Q4_1 && strcmp(sy_dtype_name(SY_DTYPE_Q8_0), "q8_0") == 0);
+    size_t nb = 0;
+    int64_t dims3[3] = {2, 3, 64};
+    CHECK_OK(sy_shape_nbytes(SY_DTYPE_Q8_0, 3, dims3, &nb));
+    CHECK(nb == 6 * 68);
+
+    sy_graph *g = NULL;
+    CHECK_OK(sy_graph_create(&g));
+    if (!g) return;
+    sy_value_desc xd = {"x", SY_DTYPE_F32, SY_ROLE_INPUT, 1, {4}, {-1, -1, -1, -1, -1, -1}};
+    uint32_t x = 0, y = 0, w = 0;
+    CHECK_OK(sy_graph_add_value(g, &xd, &x));
+    CHECK_OK(sy_graph_add_op(g, "relu", SY_OP_RELU, &x, 1, NULL, 0, &y));
+    CHECK_OK(sy_graph_set_output(g, y, "y"));
+    uint8_t plain_minor[2] = {0, 0};
+    uint8_t *bytes = NULL;
+    size_t n = 0;
+    CHECK_OK(sy_format_serialize(sy_graph_get_view(g), NULL, &bytes, &n));
+    if (bytes) memcpy(plain_minor, bytes + 10, 2);
+    free_bytes(bytes);
+    CHECK(plain_minor[0] == 0 && plain_minor[1] == 0); // nothing new used: still a 1.0 file
+
+    static uint8_t wq[2 * 68];
+    for (size_t i = 0; i < sizeof wq; i++) wq[i] = (uint8_t)(i * 7);
+    int64_t wdims[2] = {2, 64}, bad_dims[2] = {2, 48};
+    CHECK_FAILS(sy_graph_add_constant(g, "bad", SY_DTYPE_Q8_0, 2, bad_dims, wq, 2 * 51, NULL),
+                SY_ERR_INVALID_ARGUMENT, "a q8_0 row must hold a multiple of 32 elements, but the last dim is 48");
+    CHECK_FAILS(sy_graph_add_constant(g, "short", SY_DTYPE_Q8_0, 2, wdims, wq, 2 * 64, NULL),
+                SY_ERR_INVALID_ARGUMENT, "128 bytes given, its dtype and shape need 136");
+    CHECK_OK(sy_graph_add_constant(g, "w", SY_DTYPE_Q8_0, 2, wdims, wq, sizeof wq, &w));
+    bytes = NULL;
+    CHECK_OK(sy_format_serialize(sy_graph_get_view(g), NULL, &bytes, &n));
+    if (bytes) {
+        CHECK(bytes[10] == 1 && bytes[11] == 0); // a q8_0 constant makes it a 1.1 file
+        sy_program *p = NULL;
+        CHECK_OK(sy_program_load_memory(bytes, n, "q.syp", &p));
+        if (p) {
+            const sy_value_info *v = &sy_program_get_graph(p)->values[w];
+            CHECK(v->dtype == SY_DTYPE_Q8_0 && v->nbytes == sizeof wq && memcmp(v->data, wq, sizeof wq) == 0);
+        }
+        sy_program_destroy(p);
+        bytes[10] = 0;
+        CHECK_FAILS(load_bytes(bytes, n), SY_ERR_FORMAT, "has dtype q8_0, which needs format version 1.1, but the file says 1.0");
+    }
+    free_bytes(bytes);
+    sy_graph_destroy(g);
+}
+
 int main(void) {
     const char *base = getenv("TMPDIR");
     snprintf(tmp_dir, sizeof tmp_dir, "%s/sy_format_XXXXXX", base && base[0] ? base : "/tmp");
@@ -833,6 +888,7 @@ int main(void) {
     RUN(test_bad_nodes);
     RUN(test_bad_attrs);
     RUN(test_random_mutations);
+    RUN(test_block_dtypes);
     CHECK(count_dir_entries(tmp_dir) == 0); // every test cleaned up, no temp file left behind
     rmdir(tmp_dir);
     return TEST_SUMMARY();

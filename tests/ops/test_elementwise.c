@@ -409,7 +409,7 @@ static void test_rule_failures(void) {
     CHECK_FAILS(sy_infer_CAST(&n, mixed, &out), SY_ERR_INVALID_ARGUMENT, "missing required attribute 'dtype'");
     at = attr_int("dtype", 99);
     n = make_node(SY_OP_CAST, 1, &at, 1);
-    CHECK_FAILS(sy_infer_CAST(&n, mixed, &out), SY_ERR_INVALID_ARGUMENT, "attribute 'dtype' 99 is not a dtype");
+    CHECK_FAILS(sy_infer_CAST(&n, mixed, &out), SY_ERR_INVALID_ARGUMENT, "attribute 'dtype' 99 is not a plain dtype");
     at = attr_int("dtype", SY_DTYPE_INVALID);
     CHECK_FAILS(sy_infer_CAST(&n, mixed, &out), SY_ERR_INVALID_ARGUMENT, "'dtype'");
     CHECK(out.rank == 5 && out.dims[0] == 99);
