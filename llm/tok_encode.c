@@ -291,7 +291,8 @@ static sy_status split_and_recurse(enc_ctx *c, uint32_t depth, const sy_tok_pret
 static sy_status metaspace(enc_ctx *c, uint32_t depth, const sy_tok_pretok *p, const char *text, size_t n, bool at_start) {
     buf *b = &c->pre[depth];
     b->n = 0;
-    bool starts = n >= p->rep_len && !memcmp(text, p->rep, p->rep_len);
+    // the check comes after the replacement in `tokenizers`: a leading space counts as one
+    bool starts = (n && text[0] == ' ') || (n >= p->rep_len && !memcmp(text, p->rep, p->rep_len));
     if ((p->prepend == 2 || (p->prepend == 1 && at_start)) && !starts) SY_TRY(buf_put(b, p->rep, p->rep_len));
     for (size_t i = 0; i < n; i++) {
         if (text[i] == ' ') SY_TRY(buf_put(b, p->rep, p->rep_len));
