@@ -323,3 +323,21 @@ def test_gguf_document_loads_in_tokenizers(corpus, tmp_path):
     lines = corpus[:300]
     compare(sy_encode(["--gguf-vocab", str(desc)], lines), [e.ids for e in doc.encode_batch(lines, add_special_tokens=False)],
             lines, "our document in tokenizers")
+
+
+@pytest.mark.parametrize("pre", ["llama-bpe", "qwen2", "tekken", "gpt-4o"])
+def test_split_patterns_from_gguf_pre(pre, corpus, tmp_path):
+    """SmolLM2's vocabulary under other tokenizer.ggml.pre values: the Split(Regex) + ByteLevel
+    path, against Transformers' GGUF conversion of the same arrays."""
+    pytest.importorskip("gguf")
+    mapping = pytest.importorskip("transformers.integrations.gguf.gguf_tokenizer_mapping")
+    d = gguf_desc_from_file(smollm2_gguf())
+    d["pre"] = pre
+    desc = tmp_path / "vocab.json"
+    desc.write_text(json.dumps(d, ensure_ascii=False))
+    tdict = {"tokenizer_type": "gpt2", "pre_tokenizer_type": pre, "tokens": d["tokens"], "token_type": d["types"],
+             "merges": d["merges"], "bos_token_id": d["bos_id"], "eos_token_id": d["eos_id"]}
+    ref, _ = mapping.convert_gguf_tokenizer("llama", tdict)
+    assert "Split" in ref.to_str()[:20000]
+    lines = corpus[:800] + ["I'LL we'Re THEY'VE 1234567 ١٢٣"]
+    check_exact(["--gguf-vocab", str(desc)], ref, lines, f"pre={pre}")
