@@ -61,6 +61,10 @@ static sy_status max_id_of(const cJSON *list, const char *key, uint32_t *max_plu
 
 static sy_status alloc_tables(sy_tokenizer *tok, const cJSON *root) {
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(model, "type");
+    SY_CHECK(cJSON_IsObject(model), SY_ERR_FORMAT, "tokenizer.json: \"model\" is missing or not an object");
+    SY_CHECK(!cJSON_IsString(type) || !strcmp(type->valuestring, "BPE"), SY_ERR_UNSUPPORTED,
+             "tokenizer.json: model type '%s' is not supported (supported: BPE)", type->valuestring);
     uint32_t n = 0;
     SY_TRY(max_id_of(cJSON_GetObjectItemCaseSensitive(model, "vocab"), NULL, &n));
     SY_TRY(max_id_of(cJSON_GetObjectItemCaseSensitive(root, "added_tokens"), "id", &n));

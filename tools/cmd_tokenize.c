@@ -28,7 +28,7 @@ static const char tokenize_help[] =
     "  --split-special   treat special-token text in the input as plain text\n"
     "  --skip-special    leave special tokens out of decoded text\n"
     "  --escape          input lines and decoded output use the escapes \\n \\t \\r \\\\\n"
-    "  --print-json      print the tokenizer.json document (useful with --gguf-vocab) and exit\n"
+    "  --print-json      print the tokenizer.json document (what --gguf-vocab builds) and exit\n"
     "  --info            print the vocabulary size and the special ids and exit\n"
     "\n"
     "Exit status: 0, 1 when the tokenizer cannot be built or a line cannot be encoded or decoded\n"
@@ -178,12 +178,18 @@ static int parse_args(int argc, char **argv, tok_args *a) {
     return 0;
 }
 
-static sy_tokenizer *open_tokenizer(const tok_args *a) {
+/// The tokenizer of the arguments; NULL after an error (printed) or after --print-json (*printed).
+static sy_tokenizer *open_tokenizer(const tok_args *a, bool *printed) {
     sy_tokenizer *tok = NULL;
     if (a->program) {
         sy_program *prog;
         if (sy_program_load(a->program, &prog) != SY_OK) return sy_cli_fail(a->program), NULL;
-        if (sy_tokenizer_create_from_program(prog, &tok) != SY_OK) sy_cli_fail(a->program);
+        const char *doc = sy_program_get_metadata(prog, SY_METADATA_TOKENIZER_JSON);
+        if (a->print_json && doc) {
+            printf("%s\n", doc);
+            *printed = true;
+        } else if (sy_tokenizer_create_from_program(prog, &tok) != SY_OK)
+            sy_cli_fail(a->program);
         sy_program_destroy(prog);
         return tok;
     }
@@ -193,8 +199,11 @@ static sy_tokenizer *open_tokenizer(const tok_args *a) {
         if (a->json_file) fprintf(stderr, "switchyard: cannot read '%s'\n", a->json_file);
         return NULL;
     }
-    if (a->print_json) fwrite(json, 1, n, stdout), fputc('\n', stdout);
-    else if (sy_tokenizer_create_from_json(json, n, &tok) != SY_OK) sy_cli_fail(a->json_file ? a->json_file : a->gguf_file);
+    if (a->print_json) {
+        fwrite(json, 1, n, stdout);
+        fputc('\n', stdout);
+        *printed = true;
+    } else if (sy_tokenizer_create_from_json(json, n, &tok) != SY_OK) sy_cli_fail(a->json_file ? a->json_file : a->gguf_file);
     free(json);
     return tok;
 }
@@ -306,8 +315,9 @@ int sy_cmd_tokenize(int argc, char **argv) {
     tok_args a = {0};
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc == 1 ? 0 : rc;
-    sy_tokenizer *tok = open_tokenizer(&a);
-    if (!tok) return a.print_json ? 0 : 1;
+    bool printed = false;
+    sy_tokenizer *tok = open_tokenizer(&a, &printed);
+    if (!tok) return printed ? 0 : 1;
     if (a.info) print_info(tok);
     else if (a.decode && a.first_id_arg) rc = decode_ids(tok, &a, argv + a.first_id_arg, argc - a.first_id_arg, NULL);
     else if (a.text) {
@@ -315,7 +325,7 @@ int sy_cmd_tokenize(int argc, char **argv) {
         char *t = malloc(n + 1);
         if (!t) return 1;
         memcpy(t, a.text, n + 1);
-        rc = a.decode ? decode_ids(&*tok, &a, NULL, 0, t) : encode_line(tok, &a, t, a.escape ? unescape(t, n) : n);
+        rc = a.decode ? decode_ids(tok, &a, NULL, 0, t) : encode_line(tok, &a, t, a.escape ? unescape(t, n) : n);
         free(t);
     } else
         rc = run_lines(tok, &a);

@@ -341,3 +341,20 @@ def test_split_patterns_from_gguf_pre(pre, corpus, tmp_path):
     assert "Split" in ref.to_str()[:20000]
     lines = corpus[:800] + ["I'LL we'Re THEY'VE 1234567 ١٢٣"]
     check_exact(["--gguf-vocab", str(desc)], ref, lines, f"pre={pre}")
+
+
+def test_nfc_normalizer(smol, corpus, tmp_path):
+    """Qwen2's tokenizer.json puts NFC in front; SmolLM2's vocabulary with it, against `tokenizers`
+    (refused by name when the build has no ICU)."""
+    path, _ = smol
+    doc = json.loads(path.read_text())
+    doc["normalizer"] = {"type": "NFC"}
+    nfc_path = tmp_path / "tokenizer.json"
+    nfc_path.write_text(json.dumps(doc, ensure_ascii=False))
+    r = subprocess.run([cli_path(), "tokenize", "--tokenizer-json", str(nfc_path), "--info"], capture_output=True, text=True)
+    if r.returncode != 0 and "needs ICU" in r.stderr:
+        pytest.skip("this build has no ICU: " + r.stderr.strip())
+    ref = tokenizers.Tokenizer.from_file(str(nfc_path))
+    lines = corpus + ["cafe\u0301 n\u0303 A\u030a \u1e9b\u0323 \uac00\u11a8 \u0041\u0308\u0301"]
+    import unicodedata
+    check_exact(["--tokenizer-json", str(nfc_path)], ref, lines, "NFC", expect=lambda s: unicodedata.normalize("NFC", s))
