@@ -358,3 +358,32 @@ def test_nfc_normalizer(smol, corpus, tmp_path):
     lines = corpus + ["cafe\u0301 n\u0303 A\u030a \u1e9b\u0323 \uac00\u11a8 \u0041\u0308\u0301"]
     import unicodedata
     check_exact(["--tokenizer-json", str(nfc_path)], ref, lines, "NFC", expect=lambda s: unicodedata.normalize("NFC", s))
+
+
+SPLIT_VARIANTS = {
+    "digits+bytelevel": [{"type": "Digits", "individual_digits": True},
+                         {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}],
+    "digits-runs": [{"type": "Digits", "individual_digits": False},
+                    {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True}],
+}
+for behavior in ["Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous"]:
+    for invert in (False, True):
+        SPLIT_VARIANTS[f"split-{behavior}-{'inv' if invert else 'fwd'}"] = [
+            {"type": "Split", "pattern": {"Regex": r"\s+|[,.;:!?]"}, "behavior": behavior, "invert": invert},
+            {"type": "Split", "pattern": {"String": "ab"}, "behavior": "Isolated", "invert": False},
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]
+
+
+@pytest.mark.parametrize("variant", sorted(SPLIT_VARIANTS))
+def test_pre_tokenizer_variants(variant, smol, corpus, tmp_path):
+    """Split behaviours, invert, String patterns, Digits and ByteLevel's prefix space, on
+    SmolLM2's vocabulary, against `tokenizers` (ids only: some variants drop text)."""
+    path, _ = smol
+    doc = json.loads(path.read_text())
+    doc["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": SPLIT_VARIANTS[variant]}
+    p = tmp_path / "tokenizer.json"
+    p.write_text(json.dumps(doc, ensure_ascii=False))
+    ref = tokenizers.Tokenizer.from_file(str(p))
+    lines = corpus[:600] + ["a, b;; c  ab.cab 12345 x\u00b2\u2153 ", " , ,"]
+    theirs = [e.ids for e in ref.encode_batch(lines, add_special_tokens=False)]
+    compare(sy_encode(["--tokenizer-json", str(p)], lines), theirs, lines, variant)
