@@ -45,6 +45,7 @@ static int utf8_status(const unsigned char *s, size_t n, size_t *bad) {
 }
 
 static sy_status out_put(sy_token_decoder *d, const void *s, size_t n) {
+    if (!n) return SY_OK;
     if (d->n_out + n > d->cap_out) {
         size_t cap = d->cap_out ? d->cap_out * 2 : 256;
         while (cap < d->n_out + n) cap *= 2;

@@ -65,6 +65,7 @@ static sy_status grow(void **p, size_t *cap, size_t need, size_t elem) {
 }
 
 static sy_status buf_put(buf *b, const char *s, size_t n) {
+    if (!n) return SY_OK;
     SY_TRY(grow((void **)&b->p, &b->cap, b->n + n, 1));
     memcpy(b->p + b->n, s, n);
     b->n += n;
@@ -477,7 +478,7 @@ sy_status sy_tokenizer_encode(const sy_tokenizer *tok, const char *text, size_t 
     if (st == SY_OK) st = encode_text(&c, len ? text : "", len, flags);
     for (uint32_t i = 0; add && i < tok->n_suffix && st == SY_OK; i++) st = emit(&c, tok->suffix_ids[i]);
     if (st == SY_OK) {
-        memcpy(ids, c.ids, (c.n_ids < cap ? c.n_ids : cap) * sizeof *ids);
+        if (c.n_ids && cap) memcpy(ids, c.ids, (c.n_ids < cap ? c.n_ids : cap) * sizeof *ids);
         *n_out = c.n_ids;
     }
     ctx_free(&c);

@@ -339,6 +339,7 @@ typedef struct bytes_buf {
 } bytes_buf;
 
 static sy_status buf_put(bytes_buf *b, const void *s, size_t n) {
+    if (!n) return SY_OK;
     if (b->n + n > b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 256;
         while (cap < b->n + n) cap *= 2;
@@ -450,6 +451,10 @@ static sy_status build_decoded(sy_tokenizer *tok, const dec_list *list) {
         tok->dec_off[id] = (uint32_t)blob.n;
         tok->dec_len[id] = (uint32_t)a.n;
         st = buf_put(&blob, a.p, a.n);
+    }
+    if (st == SY_OK && !blob.p) { // every token decodes to nothing: keep a valid base pointer
+        blob.p = sy_malloc(1);
+        if (!blob.p) st = sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory");
     }
     sy_free(a.p);
     sy_free(b.p);

@@ -216,7 +216,7 @@ static sy_status splits_of(builder *b, uint32_t i, derived **list, size_t *n, si
         SY_TRY(grow_derived(list, cap, *n + 1));
         (*list)[(*n)++] = (derived){(uint32_t)l, (uint32_t)r, b->d->scores[i], n_chars(t, k), n_chars(t + k, len - k), 0};
     }
-    qsort(*list + first, *n - first, sizeof **list, local_cmp);
+    if (*n > first) qsort(*list + first, *n - first, sizeof **list, local_cmp);
     return SY_OK;
 }
 
@@ -238,7 +238,7 @@ static sy_status derive_merges(builder *b, cJSON *merges) {
     }
     sy_free(seen);
     for (size_t k = 0; k < n; k++) list[k].order = (uint32_t)k;
-    if (st == SY_OK) qsort(list, n, sizeof *list, derived_cmp);
+    if (st == SY_OK && n) qsort(list, n, sizeof *list, derived_cmp);
     for (size_t k = 0; k < n && st == SY_OK; k++)
         st = add_pair(merges, b->spelled[list[k].left], strlen(b->spelled[list[k].left]), b->spelled[list[k].right]);
     sy_free(list);
