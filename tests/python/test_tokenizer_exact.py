@@ -387,3 +387,28 @@ def test_pre_tokenizer_variants(variant, smol, corpus, tmp_path):
     lines = corpus[:600] + ["a, b;; c  ab.cab 12345 x\u00b2\u2153 ", " , ,"]
     theirs = [e.ids for e in ref.encode_batch(lines, add_special_tokens=False)]
     compare(sy_encode(["--tokenizer-json", str(p)], lines), theirs, lines, variant)
+
+
+def test_ignore_merges_llama3_layout(smol, corpus, tmp_path):
+    """Llama 3's layout: Split(Llama 3 pattern) + ByteLevel(use_regex false), ignore_merges, a
+    Sequence[ByteLevel, TemplateProcessing] post-processor; SmolLM2's vocabulary, against `tokenizers`."""
+    from transformers.integrations.gguf.gguf_tokenizer_mapping import GGUF_PRE_TOKENIZER_SPLITS
+    path, _ = smol
+    doc = json.loads(path.read_text())
+    doc["model"]["ignore_merges"] = True
+    doc["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+        {"type": "Split", "pattern": {"Regex": GGUF_PRE_TOKENIZER_SPLITS["llama3"]}, "behavior": "Isolated", "invert": False},
+        {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}
+    doc["post_processor"] = {"type": "Sequence", "processors": [
+        {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": False, "use_regex": True},
+        {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<|im_start|>", "type_id": 0}},
+                                                  {"Sequence": {"id": "A", "type_id": 0}}],
+         "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}}],
+         "special_tokens": {"<|im_start|>": {"id": "<|im_start|>", "ids": [1], "tokens": ["<|im_start|>"]}}}]}
+    p = tmp_path / "tokenizer.json"
+    p.write_text(json.dumps(doc, ensure_ascii=False))
+    ref = tokenizers.Tokenizer.from_file(str(p))
+    check_exact(["--tokenizer-json", str(p)], ref, corpus, "ignore_merges")
+    lines = corpus[:300]
+    compare(sy_encode(["--tokenizer-json", str(p)], lines, ["--add-special"]),
+            [e.ids for e in ref.encode_batch(lines, add_special_tokens=True)], lines, "ignore_merges + BOS")
