@@ -7,6 +7,6 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends \
   build-essential cmake pkg-config python3 \
-  libcjson-dev \
+  libcjson-dev libpcre2-dev libicu-dev \
   libxnnpack-dev libpthreadpool-dev \
   libvulkan-dev mesa-vulkan-drivers glslc vulkan-validationlayers

@@ -11,6 +11,7 @@ static const sy_cli_command commands[] = {
     {"demo", "build a small decoder-only transformer and run it on every backend configuration", sy_cmd_demo},
     {"backends", "list every backend (built-in and plugins): availability, version, options, ops", sy_cmd_backends},
     {"bench", "benchmark backend configurations side by side on one program", sy_cmd_bench},
+    {"tokenize", "encode text to token ids and decode ids to text with a program's tokenizer", sy_cmd_tokenize},
 };
 
 static void usage(FILE *f) {

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "switchyard/delegate.h"
+#include "switchyard/llm.h"
 #include "switchyard/types.h"
 
 #ifdef __cplusplus
