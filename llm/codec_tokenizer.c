@@ -60,6 +60,11 @@ static sy_status tc_flush(void *user, char *buf, size_t cap, size_t *n_out) {
     return copy_out(text, len, buf, cap, n_out);
 }
 
+static sy_status tc_find_token(void *user, const char *text, size_t len, int32_t *id_out) {
+    tok_codec *c = user;
+    return sy_tokenizer_token_id(c->tok, text, len, id_out);
+}
+
 static void tc_release(void *user) {
     tok_codec *c = user;
     if (!c) return;
@@ -84,7 +89,8 @@ sy_status sy_text_codec_from_program(const sy_program *program, sy_text_codec *o
     if (sy_tokenizer_get_special(c->tok, SY_SPECIAL_EOS, &eos) != SY_OK) eos = -1;
     sy_error_clear();
     *out = (sy_text_codec){.user = c, .n_vocab = sy_tokenizer_n_vocab(c->tok), .bos = bos, .eos = eos,
-                           .encode = tc_encode, .decode = tc_decode, .flush = tc_flush, .release = tc_release};
+                           .encode = tc_encode, .decode = tc_decode, .flush = tc_flush, .release = tc_release,
+                           .find_token = tc_find_token};
     return SY_OK;
 }
 

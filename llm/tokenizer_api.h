@@ -33,6 +33,7 @@ uint32_t sy_tokenizer_n_vocab(const sy_tokenizer *tokenizer);
 sy_status sy_tokenizer_get_special(const sy_tokenizer *tokenizer, sy_special_token which, int32_t *id_out);
 sy_status sy_tokenizer_encode(const sy_tokenizer *tokenizer, const char *text, size_t len, uint32_t flags,
                               int32_t *ids, size_t cap, size_t *n_out);
+sy_status sy_tokenizer_token_id(const sy_tokenizer *tokenizer, const char *text, size_t len, int32_t *id_out);
 sy_status sy_token_decoder_create(const sy_tokenizer *tokenizer, uint32_t flags, sy_token_decoder **decoder_out);
 void sy_token_decoder_destroy(sy_token_decoder *decoder);
 sy_status sy_token_decoder_feed(sy_token_decoder *decoder, int32_t id, const char **text_out, size_t *len_out);

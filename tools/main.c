@@ -11,6 +11,7 @@ static const sy_cli_command commands[] = {
     {"demo", "build a small decoder-only transformer and run it on every backend configuration", sy_cmd_demo},
     {"backends", "list every backend (built-in and plugins): availability, version, options, ops", sy_cmd_backends},
     {"bench", "benchmark backend configurations side by side on one program", sy_cmd_bench},
+    {"generate", "generate text (or token ids) from a decoder program: sampling, chat, stats", sy_cmd_generate},
 };
 
 static void usage(FILE *f) {

@@ -186,6 +186,9 @@ typedef struct sy_text_codec {
     sy_status (*flush)(void *user, char *buf, size_t cap, size_t *n_out);
     /// (optional) Releases `user`; called by sy_text_codec_deinit.
     void (*release)(void *user);
+    /// (optional) The id of the token spelled `text` (a chat template's end-of-turn marker);
+    /// SY_ERR_NOT_FOUND when there is none.
+    sy_status (*find_token)(void *user, const char *text, size_t len, int32_t *id_out);
 } sy_text_codec;
 
 /// Makes a codec from the program's tokenizer (metadata key "tokenizer.json"). SY_ERR_NOT_FOUND
