@@ -280,6 +280,11 @@ static sy_status forward(sy_generator *gen, const int32_t *ids, int64_t n, int d
     sy_generator_step step = {.decode = decode, .start = gen->n_past, .n_tokens = n, .begin_ns = now_ns()};
     SY_TRY(sy_runtime_execute(gen->rt));
     step.end_ns = now_ns();
+    double ms = (double)(step.end_ns - step.begin_ns) / 1e6;
+    if (decode)
+        gen->st.decode_ms += ms;
+    else
+        gen->st.prefill_ms += ms;
     if (gen->opt.on_step) gen->opt.on_step(gen->opt.step_user, gen->rt, &step);
     SY_TRY(take_logits(gen));
     memcpy(gen->tokens + gen->n_past, ids, (size_t)n * sizeof *ids);
@@ -294,14 +299,12 @@ sy_status sy_generator_prefill(sy_generator *gen, const int32_t *ids, size_t n) 
     SY_CHECK((int64_t)n <= gen->n_ctx - gen->n_past, SY_ERR_OUT_OF_RANGE,
              "generator: %zu tokens do not fit in the cache: it holds %lld positions and %lld are in use", n,
              (long long)gen->n_ctx, (long long)gen->n_past);
-    uint64_t t0 = now_ns();
-    if (!gen->first_call_ns) gen->first_call_ns = t0;
+    if (!gen->first_call_ns) gen->first_call_ns = now_ns();
     for (size_t done = 0; done < n;) {
         int64_t k = (int64_t)(n - done) < gen->chunk ? (int64_t)(n - done) : gen->chunk;
         SY_TRY(forward(gen, ids + done, k, 0));
         done += (size_t)k;
     }
-    gen->st.prefill_ms += (double)(now_ns() - t0) / 1e6;
     gen->st.n_prefilled += (int64_t)n;
     return SY_OK;
 }
@@ -311,10 +314,8 @@ sy_status sy_generator_decode(sy_generator *gen, int32_t token) {
     SY_TRY(check_ids(gen, &token, 1, "decode"));
     SY_CHECK(gen->n_past < gen->n_ctx, SY_ERR_OUT_OF_RANGE,
              "generator: the cache is full: all %lld positions are in use", (long long)gen->n_ctx);
-    uint64_t t0 = now_ns();
-    if (!gen->first_call_ns) gen->first_call_ns = t0;
+    if (!gen->first_call_ns) gen->first_call_ns = now_ns();
     SY_TRY(forward(gen, &token, 1, 1));
-    gen->st.decode_ms += (double)(now_ns() - t0) / 1e6;
     gen->st.n_decoded++;
     return SY_OK;
 }
@@ -330,6 +331,12 @@ static sy_status sample(sy_generator *gen, int32_t *token) {
         gen->st.ttft_ms = (double)(t1 - gen->first_call_ns) / 1e6;
     }
     return SY_OK;
+}
+
+sy_status sy_generator_sample(sy_generator *gen, int32_t *token_out) {
+    SY_CHECK(gen && token_out, SY_ERR_INVALID_ARGUMENT, "sy_generator_sample: NULL argument");
+    SY_CHECK(gen->have_logits, SY_ERR_INVALID_ARGUMENT, "generator: nothing to sample: nothing has run since the reset");
+    return sample(gen, token_out);
 }
 
 static sy_status check_params(const sy_generator *gen, const sy_generate_params *p) {

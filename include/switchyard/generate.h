@@ -92,9 +92,9 @@ typedef struct sy_generator_options {
 /// (the fields of ExecuTorch's llama runner).
 typedef struct sy_generate_stats {
     double load_ms;         // model load time (from the options or sy_generator_open)
-    double ttft_ms;         // from the first prefill call to the first sampled token
-    double prefill_ms;      // time in prefill calls (executes and logits)
-    double decode_ms;       // time in decode steps (executes and logits)
+    double ttft_ms;         // wall time from the first prefill call to the first sampled token
+    double prefill_ms;      // time in the model's executes of the prefill chunks
+    double decode_ms;       // time in the model's executes of the decode steps
     double sampling_ms;     // time in the sampler
     double prefill_tok_s;   // n_prefilled / prefill time (0 when nothing was prefilled)
     double decode_tok_s;    // n_decoded / decode time (0 when nothing was decoded)
@@ -158,6 +158,10 @@ SY_API sy_status sy_generator_decode(sy_generator *generator, int32_t token);
 /// The last position's logits after the latest prefill or decode (V floats, borrowed).
 /// SY_ERR_INVALID_ARGUMENT when nothing has run since the last reset.
 SY_API sy_status sy_generator_logits(const sy_generator *generator, const float **logits_out);
+/// Samples a token from the current logits with the sampler of the last generate call (greedy
+/// before any), the cached tokens as the penalty's history; the first sample after a reset sets
+/// the time to first token. SY_ERR_INVALID_ARGUMENT when nothing has run since the reset.
+SY_API sy_status sy_generator_sample(sy_generator *generator, int32_t *token_out);
 /// Prefills `prompt` (or only what follows the cached prefix it shares, with reuse_cache), then
 /// samples and decodes until a stop condition; `on_token` (may be NULL) sees every emitted
 /// token. The stop reason is in the stats. SY_ERR_INVALID_ARGUMENT for an empty prompt or bad
