@@ -691,6 +691,31 @@ static void finish_phases(sy_bench_config *c, uint32_t n_nodes) {
     }
 }
 
+/// Warmup, timed and profiled repetitions of configuration ci on its runtime (LLM figures of
+/// the timed ones into ttft/pre/dec, one per iteration).
+static sy_status run_reps(sy_bench *b, uint32_t ci, sy_runtime *rt, double *ttft, double *pre, double *dec) {
+    sy_status st = SY_OK;
+    rep_ctx x = {.b = b, .c = &b->configs[ci]};
+    sy_generator *gen = make_generator(b, rt, &x, &st);
+    x.kind = REP_WARMUP;
+    for (int i = 0; st == SY_OK && i < b->warmup; i++) {
+        progress(b, ci, "warmup", i, b->warmup);
+        st = run_rep(b, rt, gen, &x, NULL, NULL, NULL);
+    }
+    x.kind = REP_TIMED;
+    for (int i = 0; st == SY_OK && i < b->iters; i++) {
+        progress(b, ci, "timed", i, b->iters);
+        st = run_rep(b, rt, gen, &x, &ttft[i], &pre[i], &dec[i]);
+    }
+    if (st == SY_OK) {
+        progress(b, ci, "profiled run", 0, 0);
+        x.kind = REP_PROFILED;
+        st = run_rep(b, rt, gen, &x, NULL, NULL, NULL);
+    }
+    sy_generator_destroy(gen);
+    return st;
+}
+
 static void run_config(sy_bench *b, uint32_t ci) {
     sy_bench_config *c = &b->configs[ci];
     progress(b, ci, "preparing", 0, 0);
@@ -732,24 +757,7 @@ static void run_config(sy_bench *b, uint32_t ci) {
     double *ttft = calloc((size_t)b->iters + 1, sizeof(double)), *pre = calloc((size_t)b->iters + 1, sizeof(double)),
            *dec = calloc((size_t)b->iters + 1, sizeof(double));
     st = ttft && pre && dec ? SY_OK : sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory");
-    rep_ctx x = {.b = b, .c = c};
-    sy_generator *gen = st == SY_OK ? make_generator(b, rt, &x, &st) : NULL;
-    x.kind = REP_WARMUP;
-    for (int i = 0; st == SY_OK && i < b->warmup; i++) {
-        progress(b, ci, "warmup", i, b->warmup);
-        st = run_rep(b, rt, gen, &x, NULL, NULL, NULL);
-    }
-    x.kind = REP_TIMED;
-    for (int i = 0; st == SY_OK && i < b->iters; i++) {
-        progress(b, ci, "timed", i, b->iters);
-        st = run_rep(b, rt, gen, &x, &ttft[i], &pre[i], &dec[i]);
-    }
-    if (st == SY_OK) {
-        progress(b, ci, "profiled run", 0, 0);
-        x.kind = REP_PROFILED;
-        st = run_rep(b, rt, gen, &x, NULL, NULL, NULL);
-    }
-    sy_generator_destroy(gen);
+    if (st == SY_OK) st = run_reps(b, ci, rt, ttft, pre, dec);
     if (st != SY_OK) {
         set_reason(c, SY_BENCH_FAILED, "execute failed: %s%s", sy_last_error(), "");
     } else {
