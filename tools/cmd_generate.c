@@ -480,6 +480,7 @@ static int run_turn(session *ss, const char *input, int first) {
     gp.n_eos = turn_eos(ss, eos);
     gp.eos_ids = gp.n_eos ? eos : NULL;
     ss->reply_len = 0;
+    if (ss->reply) ss->reply[0] = '\0';
     sy_status st;
     if (a->ids) {
         if (!append_ids(ss, input)) return 1;
