@@ -116,6 +116,12 @@ expect_fail "the prompt has 70 tokens but the cache holds only 64 positions" $G 
 expect_fail "--chat and --stop need text" $G --ids --chat -p 1
 expect_fail "unexpected argument '--frob'" $G --ids -p 1 --frob
 expect_fail "unknown chat template 'vicuna'" "$SY" generate --chat --chat-template vicuna --chat-template-file "$DIR/t.jinja" --print-prompt -p x
+printf '{{ messages }}' > "$DIR/odd.jinja"
+expect_fail "of no family Switchyard renders" "$SY" generate --chat --chat-template-file "$DIR/odd.jinja" --print-prompt -p x
+"$SY" generate --chat --chat-template llama3 --chat-template-file "$DIR/odd.jinja" --print-prompt -p x > "$DIR/l3.txt" \
+  || fail "--chat-template llama3 over an unknown template"
+printf '<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nx<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n' \
+  | cmp -s - "$DIR/l3.txt" || fail "llama3 prompt: $(cat "$DIR/l3.txt")"
 expect_fail "cannot open" "$SY" generate "$DIR/missing.syp" --ids -p 1
 expect_fail "no MODEL.syp" "$SY" generate -p 1
 echo "cli generate: all checks passed"
