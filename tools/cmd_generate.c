@@ -146,9 +146,15 @@ static int numeric_flag(gen_args *a, const char *f, const char *v) {
     } else if (!strcmp(f, "--repeat-window")) {
         if (!parse_num(f, v, -1e9, 1e9, &x)) return -1;
         s->repeat_window = (int32_t)x;
-    } else if (!strcmp(f, "--seed")) {
-        if (!parse_num(f, v, 0, 18446744073709549568.0, &x)) return -1;
-        s->seed = (uint64_t)x;
+    } else if (!strcmp(f, "--seed")) { // all 64 bits: not through a double
+        char *end = NULL;
+        errno = 0;
+        unsigned long long seed = strtoull(v, &end, 0);
+        if (!*v || *end || errno || v[0] == '-') {
+            fprintf(stderr, "switchyard generate: --seed '%s' is not a non-negative integer\n", v);
+            return -1;
+        }
+        s->seed = (uint64_t)seed;
     } else if (!strcmp(f, "--eos")) {
         if (!parse_num(f, v, 0, 2147483647.0, &x)) return -1;
         if (a->n_eos == MAX_EOS) return fprintf(stderr, "switchyard generate: too many --eos\n"), -1;

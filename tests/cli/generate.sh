@@ -108,6 +108,7 @@ expect_fail "repetition penalty 0 is out of range" $G --ids -p 1 --repeat-penalt
 expect_fail "--temperature 'hot' is not a number" $G --ids -p 1 --temperature hot
 expect_fail "-n 0 is out of range" $G --ids -p 1 -n 0
 expect_fail "--seed needs a value" $G --ids -p 1 --seed
+expect_fail "--seed '-3' is not a non-negative integer" $G --ids -p 1 --seed -3
 expect_fail "no prompt" $G --ids
 expect_fail "prompt is empty" $G --ids -p ""
 expect_fail "not a list of token ids" $G --ids -p "1,x"
