@@ -76,7 +76,9 @@ def _reference(s, ids):
     with torch.no_grad():
         out = s["hf"].generate(torch.tensor([ids]), do_sample=False, max_new_tokens=N_NEW,
                                eos_token_id=s["tok"].eos_token_id, pad_token_id=s["tok"].eos_token_id)
-    return [int(t) for t in out[0, len(ids):]]
+    ref = [int(t) for t in out[0, len(ids):]]
+    eos = s["tok"].eos_token_id
+    return ref[:ref.index(eos)] if eos in ref else ref  # Transformers keeps the EOS; generate does not emit it
 
 
 def _check(s, ids, ref, got):
