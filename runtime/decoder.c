@@ -175,6 +175,11 @@ sy_status sy_decoder_build(const sy_decoder_config *c, sy_graph **graph_out) {
     if (st == SY_OK) st = op(&B, "token_embd", SY_OP_EMBEDDING, in, 2, NULL, 0, &x);
     for (int64_t l = 0; l < c->n_layers && st == SY_OK; l++) st = layer(&B, c, l, x, &x);
     if (st == SY_OK) st = rms_norm(&B, "output_norm", x, c, &x);
+    if (st == SY_OK && c->logits_last_only) { // only the last position feeds the LM head
+        sy_attr sl[2] = {{.name = "axis", .type = SY_ATTR_INT, .n = 1, .u.i = 1},
+                         {.name = "start", .type = SY_ATTR_INT, .n = 1, .u.i = -1}};
+        st = op(&B, "output_norm.last", SY_OP_SLICE, &x, 1, sl, 2, &x);
+    }
     if (st == SY_OK) {
         if (c->tied_embeddings) {
             in[0] = x;

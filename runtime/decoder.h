@@ -17,6 +17,7 @@ typedef struct sy_decoder_config {
     int rope_layout;     // 0 half-split, 1 interleaved
     int tied_embeddings; // 1: the LM head reuses the token embeddings
     uint64_t seed;
+    int logits_last_only; // 1: slice the last position before the LM head (logits [1, 1, vocab])
 } sy_decoder_config;
 
 /// The demo's tiny default model.

@@ -142,8 +142,7 @@ typedef struct sy_bench {
     sy_tensor *inputs; // (n_inputs) plain mode, data malloc'd
     const char **input_names;
     uint32_t n_inputs;
-    int64_t *tokens;    // (prompt_len + decode) LLM mode
-    int64_t *positions; // (max_tokens) cache_position of the current step
+    int32_t *tokens;    // (prompt_len + decode) LLM mode, fed through the generator
     int64_t vocab, max_seq, max_tokens;
     int64_t first_token; // greedy token after the last prefill (kept so the argmax is not optimised away)
     sy_bench_step *steps;

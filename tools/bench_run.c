@@ -23,6 +23,7 @@
 #include "core/status.h"
 #include "runtime/registry.h"
 #include "runtime/runtime.h"
+#include "switchyard/generate.h"
 #include "tools/bench.h"
 
 typedef enum rep_kind { REP_WARMUP, REP_TIMED, REP_PROFILED, REP_REFERENCE } rep_kind;
@@ -283,11 +284,10 @@ static int prepare_llm(sy_bench *b) {
     int64_t total = b->prompt_len + b->decode;
     uint64_t rng = b->seed * 0x9E3779B97F4A7C15ULL + 11;
     b->tokens = malloc((size_t)total * sizeof *b->tokens);
-    b->positions = malloc((size_t)b->max_tokens * sizeof *b->positions);
     int64_t chunks = (b->prompt_len + b->max_tokens - 1) / b->max_tokens; // prompts longer than T are chunked
     b->steps = calloc((size_t)(chunks + b->decode), sizeof *b->steps);
-    if (!b->tokens || !b->positions || !b->steps) return fprintf(stderr, "switchyard bench: out of memory\n"), 1;
-    for (int64_t i = 0; i < total; i++) b->tokens[i] = (int64_t)(rng_next(&rng) % (uint64_t)b->vocab);
+    if (!b->tokens || !b->steps) return fprintf(stderr, "switchyard bench: out of memory\n"), 1;
+    for (int64_t i = 0; i < total; i++) b->tokens[i] = (int32_t)(rng_next(&rng) % (uint64_t)b->vocab);
     for (int64_t s = 0; s < b->prompt_len; s += b->max_tokens) {
         int64_t n = b->prompt_len - s < b->max_tokens ? b->prompt_len - s : b->max_tokens;
         b->steps[b->n_steps++] = (sy_bench_step){0, s, n};
@@ -347,17 +347,9 @@ static int has_state(const sy_graph_view *g) {
     return 0;
 }
 
-static sy_status set_step_inputs(sy_bench *b, sy_runtime *rt, const sy_bench_step *s) {
-    if (!b->llm) {
-        for (uint32_t i = 0; i < b->n_inputs; i++) SY_TRY(sy_runtime_set_input(rt, b->input_names[i], &b->inputs[i]));
-        return SY_OK;
-    }
-    int64_t n = s->n;
-    for (int64_t i = 0; i < n; i++) b->positions[i] = s->start + i;
-    sy_tensor ids = {.data = b->tokens + s->start, .dtype = SY_DTYPE_I64, .rank = 2, .dims = {1, n}};
-    sy_tensor cp = {.data = b->positions, .dtype = SY_DTYPE_I64, .rank = 1, .dims = {n}};
-    SY_TRY(sy_runtime_set_input(rt, "input_ids", &ids));
-    return sy_runtime_set_input(rt, "cache_position", &cp);
+static sy_status set_plain_inputs(sy_bench *b, sy_runtime *rt) {
+    for (uint32_t i = 0; i < b->n_inputs; i++) SY_TRY(sy_runtime_set_input(rt, b->input_names[i], &b->inputs[i]));
+    return SY_OK;
 }
 
 // --- results of one execute ---
@@ -445,70 +437,90 @@ static sy_status store_reference(sy_bench *b, sy_runtime *rt, uint32_t step) {
     return SY_OK;
 }
 
-/// Index of the largest element of the last row of the first output: greedy sampling, the
-/// work between the prefill and the first token that time-to-first-token includes.
-static int64_t argmax_last_row(sy_bench *b, sy_runtime *rt) {
-    sy_tensor t;
-    if (!b->n_outputs || sy_runtime_get_output(rt, b->g->values[b->output_values[0]].name, &t) != SY_OK) return -1;
-    int64_t n = sy_tensor_numel(&t), v = t.rank ? t.dims[t.rank - 1] : 1, best = 0;
-    double top = -INFINITY;
-    for (int64_t i = n - v; i < n; i++) {
-        double x = element(&t, i);
-        if (x > top) {
-            top = x;
-            best = i;
-        }
+/// One repetition's bookkeeping, shared by the plain loop and the generator's step hook.
+typedef struct rep_ctx {
+    sy_bench *b;
+    sy_bench_config *c;
+    rep_kind kind;
+    uint32_t s;   // steps done in this repetition
+    sy_status st; // a failure inside the hook
+} rep_ctx;
+
+/// What one execute (step x->s, of `phase`) adds to the results.
+static void record_step(rep_ctx *x, sy_runtime *rt, uint32_t phase, uint64_t t0, uint64_t t1) {
+    sy_bench *b = x->b;
+    uint32_t s = x->s++;
+    if (x->kind == REP_WARMUP || s >= b->n_steps) return;
+    if (x->kind == REP_REFERENCE) {
+        if (x->st == SY_OK) x->st = store_reference(b, rt, s);
+        return;
     }
-    return best - (n - v);
+    sy_bench_config *c = x->c;
+    sy_bench_phase *ph = &c->phases[phase];
+    if (x->kind == REP_TIMED) {
+        ph->samples[ph->n_samples++] = (double)(t1 - t0) / 1e6;
+        for (uint32_t p = 0; p < rt->plan.n_partitions; p++) ph->part_ms[p] += (double)rt->parts[p].last_ns / 1e6;
+        ph->copy_bytes += (double)rt->last_copy_bytes;
+    } else if (x->kind == REP_PROFILED) {
+        ph->n_profiled++;
+        ph->profiled_ms += (double)(t1 - t0) / 1e6;
+        harvest_events(rt, ph, t0, t1);
+        if (c->checked) compare_outputs(b, rt, c, s);
+    }
 }
 
-/// One repetition. LLM figures (ms) are written when the pointers are not NULL.
-static sy_status run_rep(sy_bench *b, sy_runtime *rt, sy_bench_config *c, rep_kind kind, double *ttft,
-                         double *prefill_ms, double *decode_ms) {
-    if (has_state(b->g)) SY_TRY(sy_runtime_reset_state(rt));
-    if (kind == REP_PROFILED) SY_TRY(sy_runtime_set_profiling(rt, 1));
-    double pre = 0, dec = 0, first = 0;
-    for (uint32_t s = 0; s < b->n_steps; s++) {
-        const sy_bench_step *step = &b->steps[s];
-        SY_TRY(set_step_inputs(b, rt, step));
-        uint64_t t0 = sy_now_ns();
-        sy_status st = sy_runtime_execute(rt);
-        uint64_t t1 = sy_now_ns();
-        if (st != SY_OK) {
-            if (kind == REP_PROFILED) sy_runtime_set_profiling(rt, 0);
-            return st;
-        }
-        double ms = (double)(t1 - t0) / 1e6;
-        if (step->phase == 0)
-            pre += ms;
-        else
-            dec += ms;
-        if (b->llm && step->phase == 0 && (s + 1 == b->n_steps || b->steps[s + 1].phase != 0)) {
-            double a0 = now_ms();
-            b->first_token = argmax_last_row(b, rt);
-            first = pre + (now_ms() - a0);
-        }
-        if (kind == REP_REFERENCE) {
-            SY_TRY(store_reference(b, rt, s));
-            continue;
-        }
-        sy_bench_phase *ph = &c->phases[step->phase];
-        if (kind == REP_TIMED) {
-            ph->samples[ph->n_samples++] = ms;
-            for (uint32_t p = 0; p < rt->plan.n_partitions; p++) ph->part_ms[p] += (double)rt->parts[p].last_ns / 1e6;
-            ph->copy_bytes += (double)rt->last_copy_bytes;
-        } else if (kind == REP_PROFILED) {
-            ph->n_profiled++;
-            ph->profiled_ms += ms;
-            harvest_events(rt, ph, t0, t1);
-            if (c->checked) compare_outputs(b, rt, c, s);
-        }
-    }
-    if (kind == REP_PROFILED) SY_TRY(sy_runtime_set_profiling(rt, 0));
-    if (ttft) *ttft = first;
-    if (prefill_ms) *prefill_ms = pre;
-    if (decode_ms) *decode_ms = dec;
+static void on_generator_step(void *user, sy_runtime *rt, const sy_generator_step *step) {
+    record_step(user, rt, step->decode ? 1 : 0, step->begin_ns, step->end_ns);
+}
+
+/// LLM mode through the generator (the same calls and stats as `switchyard generate`): prefill
+/// of the prompt in chunks, the first token sampled (greedy), then the decode steps fed the
+/// benchmark's tokens, so every configuration and the reference see the same inputs.
+static sy_status run_rep_llm(sy_bench *b, sy_generator *gen, double *ttft, double *prefill_tok_s,
+                             double *decode_tok_s) {
+    SY_TRY(sy_generator_reset(gen));
+    SY_TRY(sy_generator_prefill(gen, b->tokens, (size_t)b->prompt_len));
+    int32_t first = -1;
+    SY_TRY(sy_generator_sample(gen, &first));
+    b->first_token = first;
+    for (int64_t i = 0; i < b->decode; i++) SY_TRY(sy_generator_decode(gen, b->tokens[b->prompt_len + i]));
+    sy_generate_stats st;
+    SY_TRY(sy_generator_get_stats(gen, &st));
+    if (ttft) *ttft = st.ttft_ms;
+    if (prefill_tok_s) *prefill_tok_s = st.prefill_tok_s;
+    if (decode_tok_s) *decode_tok_s = st.decode_tok_s;
     return SY_OK;
+}
+
+/// One repetition. LLM figures (ms, tokens/s) are written when the pointers are not NULL.
+/// `x` is the context the generator's step hook was given (LLM mode; gen not NULL).
+static sy_status run_rep(sy_bench *b, sy_runtime *rt, sy_generator *gen, rep_ctx *x, double *ttft,
+                         double *prefill_tok_s, double *decode_tok_s) {
+    x->s = 0;
+    x->st = SY_OK;
+    if (x->kind == REP_PROFILED) SY_TRY(sy_runtime_set_profiling(rt, 1));
+    sy_status st;
+    if (gen) {
+        st = run_rep_llm(b, gen, ttft, prefill_tok_s, decode_tok_s);
+    } else {
+        st = has_state(b->g) ? sy_runtime_reset_state(rt) : SY_OK;
+        if (st == SY_OK) st = set_plain_inputs(b, rt);
+        uint64_t t0 = sy_now_ns();
+        if (st == SY_OK) st = sy_runtime_execute(rt);
+        if (st == SY_OK) record_step(x, rt, 0, t0, sy_now_ns());
+    }
+    if (x->kind == REP_PROFILED) sy_runtime_set_profiling(rt, 0);
+    SY_TRY(st);
+    return x->st;
+}
+
+/// The generator of a runtime in LLM mode (NULL in plain mode or on failure, then *st says why).
+static sy_generator *make_generator(sy_bench *b, sy_runtime *rt, rep_ctx *x, sy_status *st) {
+    if (!b->llm) return NULL;
+    sy_generator_options o = {.on_step = on_generator_step, .step_user = x, .max_chunk = b->max_tokens};
+    sy_generator *gen = NULL;
+    *st = sy_generator_create(b->program, rt, &o, &gen);
+    return gen;
 }
 
 // --- the reference ---
@@ -524,7 +536,10 @@ static void run_reference(sy_bench *b) {
     if (st == SY_OK) st = sy_config_create(&cfg);
     if (st == SY_OK) st = sy_config_set_backends(cfg, "portable");
     if (st == SY_OK) st = sy_runtime_create(prog, cfg, &rt);
-    if (st == SY_OK) st = run_rep(b, rt, NULL, REP_REFERENCE, NULL, NULL, NULL);
+    rep_ctx x = {.b = b, .kind = REP_REFERENCE};
+    sy_generator *gen = st == SY_OK ? make_generator(b, rt, &x, &st) : NULL;
+    if (st == SY_OK) st = run_rep(b, rt, gen, &x, NULL, NULL, NULL);
+    sy_generator_destroy(gen);
     b->ref_ok = st == SY_OK;
     if (!b->ref_ok)
         snprintf(b->ref_error, sizeof b->ref_error, "the portable reference failed: %s",
@@ -676,6 +691,31 @@ static void finish_phases(sy_bench_config *c, uint32_t n_nodes) {
     }
 }
 
+/// Warmup, timed and profiled repetitions of configuration ci on its runtime (LLM figures of
+/// the timed ones into ttft/pre/dec, one per iteration).
+static sy_status run_reps(sy_bench *b, uint32_t ci, sy_runtime *rt, double *ttft, double *pre, double *dec) {
+    sy_status st = SY_OK;
+    rep_ctx x = {.b = b, .c = &b->configs[ci]};
+    sy_generator *gen = make_generator(b, rt, &x, &st);
+    x.kind = REP_WARMUP;
+    for (int i = 0; st == SY_OK && i < b->warmup; i++) {
+        progress(b, ci, "warmup", i, b->warmup);
+        st = run_rep(b, rt, gen, &x, NULL, NULL, NULL);
+    }
+    x.kind = REP_TIMED;
+    for (int i = 0; st == SY_OK && i < b->iters; i++) {
+        progress(b, ci, "timed", i, b->iters);
+        st = run_rep(b, rt, gen, &x, &ttft[i], &pre[i], &dec[i]);
+    }
+    if (st == SY_OK) {
+        progress(b, ci, "profiled run", 0, 0);
+        x.kind = REP_PROFILED;
+        st = run_rep(b, rt, gen, &x, NULL, NULL, NULL);
+    }
+    sy_generator_destroy(gen);
+    return st;
+}
+
 static void run_config(sy_bench *b, uint32_t ci) {
     sy_bench_config *c = &b->configs[ci];
     progress(b, ci, "preparing", 0, 0);
@@ -717,27 +757,12 @@ static void run_config(sy_bench *b, uint32_t ci) {
     double *ttft = calloc((size_t)b->iters + 1, sizeof(double)), *pre = calloc((size_t)b->iters + 1, sizeof(double)),
            *dec = calloc((size_t)b->iters + 1, sizeof(double));
     st = ttft && pre && dec ? SY_OK : sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory");
-    for (int i = 0; st == SY_OK && i < b->warmup; i++) {
-        progress(b, ci, "warmup", i, b->warmup);
-        st = run_rep(b, rt, c, REP_WARMUP, NULL, NULL, NULL);
-    }
-    for (int i = 0; st == SY_OK && i < b->iters; i++) {
-        progress(b, ci, "timed", i, b->iters);
-        st = run_rep(b, rt, c, REP_TIMED, &ttft[i], &pre[i], &dec[i]);
-    }
-    if (st == SY_OK) {
-        progress(b, ci, "profiled run", 0, 0);
-        st = run_rep(b, rt, c, REP_PROFILED, NULL, NULL, NULL);
-    }
+    if (st == SY_OK) st = run_reps(b, ci, rt, ttft, pre, dec);
     if (st != SY_OK) {
         set_reason(c, SY_BENCH_FAILED, "execute failed: %s%s", sy_last_error(), "");
     } else {
         finish_phases(c, c->n_nodes);
-        if (b->llm && b->iters > 0) {
-            for (int i = 0; i < b->iters; i++) {
-                pre[i] = pre[i] > 0 ? (double)b->prompt_len / (pre[i] / 1e3) : 0;
-                dec[i] = dec[i] > 0 ? (double)b->decode / (dec[i] / 1e3) : 0;
-            }
+        if (b->llm && b->iters > 0) { // the generator's figures, as `switchyard generate` reports them
             c->ttft_ms = sy_bench_stats_of(ttft, (uint32_t)b->iters).median;
             c->prefill_tok_s = sy_bench_stats_of(pre, (uint32_t)b->iters).median;
             c->decode_tok_s = b->decode ? sy_bench_stats_of(dec, (uint32_t)b->iters).median : 0;
@@ -814,7 +839,6 @@ void sy_bench_free(sy_bench *b) {
     free(b->inputs);
     free(b->input_names);
     free(b->tokens);
-    free(b->positions);
     free(b->steps);
     for (uint32_t i = 0; b->ref && i < b->n_steps * b->n_outputs; i++) free(b->ref[i]);
     free(b->ref);

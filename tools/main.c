@@ -12,6 +12,7 @@ static const sy_cli_command commands[] = {
     {"backends", "list every backend (built-in and plugins): availability, version, options, ops", sy_cmd_backends},
     {"bench", "benchmark backend configurations side by side on one program", sy_cmd_bench},
     {"tokenize", "encode text to token ids and decode ids to text with a program's tokenizer", sy_cmd_tokenize},
+    {"generate", "generate text (or token ids) from a decoder program: sampling, chat, stats", sy_cmd_generate},
 };
 
 static void usage(FILE *f) {
