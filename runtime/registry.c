@@ -9,6 +9,7 @@
 
 #include "core/alloc.h"
 #include "core/status.h"
+#include "core/strbuf.h"
 #include "runtime/config.h"
 #include "runtime/plugin.h"
 
@@ -124,10 +125,9 @@ sy_status sy_delegate_check_options(const sy_delegate *vt, const sy_option *opts
             if (strcmp(vt->options[k].key, opts[i].key) == 0) d = &vt->options[k];
         if (!d) {
             char known[512];
-            size_t used = 0;
-            known[0] = '\0';
-            for (uint32_t k = 0; k < vt->n_options && used < sizeof known; k++)
-                used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", k ? ", " : "", vt->options[k].key);
+            sy_strbuf sb;
+            sy_strbuf_init(&sb, known, sizeof known);
+            for (uint32_t k = 0; k < vt->n_options; k++) sy_strbuf_addf(&sb, "%s%s", k ? ", " : "", vt->options[k].key);
             return sy_error_set(SY_ERR_CONFIG, "backend '%s' has no option '%s' (options: %s)", vt->name,
                                 opts[i].key, vt->n_options ? known : "none");
         }
