@@ -436,6 +436,7 @@ static sy_status store_reference(sy_bench *b, sy_runtime *rt, uint32_t step) {
         sy_tensor t;
         SY_TRY(sy_runtime_get_output(rt, b->g->values[b->output_values[o]].name, &t));
         int64_t n = sy_tensor_numel(&t);
+        SY_CHECK(n >= 0, SY_ERR_INTERNAL, "output '%s' has an invalid shape", b->g->values[b->output_values[o]].name);
         float *copy = malloc((size_t)(n ? n : 1) * sizeof *copy);
         if (!copy) return SY_ERR_OUT_OF_MEMORY;
         for (int64_t i = 0; i < n; i++) copy[i] = (float)element(&t, i);

@@ -159,14 +159,28 @@ static inline size_t sy_dtype_size_inline(sy_dtype dt) {
     }
 }
 
+/// The element count of t, or -1 when t is not a valid shape: rank above SY_MAX_RANK, a negative
+/// dim, or a product past INT64_MAX (a zero dim makes the count 0 whatever the others are).
 static inline int64_t sy_tensor_numel(const sy_tensor *t) {
+    if (t->rank > SY_MAX_RANK) return -1;
     int64_t n = 1;
-    for (uint32_t i = 0; i < t->rank; i++) n *= t->dims[i];
-    return n;
+    int overflow = 0;
+    for (uint32_t i = 0; i < t->rank; i++) {
+        int64_t d = t->dims[i];
+        if (d < 0) return -1;
+        if (d == 0) return 0;
+        if (n > INT64_MAX / d) overflow = 1;
+        else n *= d;
+    }
+    return overflow ? -1 : n;
 }
 
+/// The byte size of t's data, or SIZE_MAX when sy_tensor_numel is -1 or the size overflows.
 static inline size_t sy_tensor_nbytes(const sy_tensor *t) {
-    return (size_t)sy_tensor_numel(t) * sy_dtype_size_inline(t->dtype);
+    int64_t n = sy_tensor_numel(t);
+    size_t es = sy_dtype_size_inline(t->dtype);
+    if (n < 0 || (uint64_t)n > SIZE_MAX / (es ? es : 1)) return SIZE_MAX;
+    return (size_t)n * es;
 }
 
 /// Finds an attribute by name; NULL when the node has none of that name.
