@@ -40,7 +40,8 @@ static sy_status program_finish(sy_program *p, sy_program **program_out) {
 
 sy_status sy_program_load(const char *path, sy_program **program_out) {
     SY_CHECK(path && program_out, SY_ERR_INVALID_ARGUMENT, "sy_program_load: path or program_out is NULL");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO (refused below as not a regular file) must not wait for a writer.
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     SY_CHECK(fd >= 0, SY_ERR_IO, "cannot open program '%s': %s", path, strerror(errno));
     struct stat sb;
     if (fstat(fd, &sb) != 0) {

@@ -1,5 +1,7 @@
 #include "runtime/registry.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,15 +94,18 @@ void sy_option_describe_accepted(const sy_option_desc *d, char *buf, size_t size
 
 static int value_ok(const sy_option_desc *d, const char *v) {
     char *end = NULL;
+    // Numbers are taken as written: no space before (strtoll/strtod would skip it) or after.
+    int spaced = isspace((unsigned char)v[0]);
+    errno = 0;
     switch (d->type) {
     case SY_OPTION_INT: {
         long long x = strtoll(v, &end, 10);
-        if (!*v || *end) return 0;
+        if (!*v || *end || spaced || errno == ERANGE) return 0;
         return d->min > d->max || ((double)x >= d->min && (double)x <= d->max);
     }
     case SY_OPTION_FLOAT: {
         double x = strtod(v, &end);
-        if (!*v || *end || !isfinite(x)) return 0;
+        if (!*v || *end || spaced || !isfinite(x)) return 0;
         return d->min > d->max || (x >= d->min && x <= d->max);
     }
     case SY_OPTION_BOOL:

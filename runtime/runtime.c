@@ -363,12 +363,15 @@ void sy_runtime_destroy(sy_runtime *rt) {
 
 // --- inputs and outputs ---
 
+static const char *article(const char *noun) { return noun[0] && strchr("aeiou", noun[0]) ? "an" : "a"; }
+
 static sy_status find_value(const sy_runtime *rt, const char *name, sy_role role, const char *what, uint32_t *out) {
     SY_CHECK(name, SY_ERR_INVALID_ARGUMENT, "%s name is NULL", what);
     for (uint32_t v = 0; v < rt->g->n_values; v++) {
         if (strcmp(rt->g->values[v].name, name) != 0) continue;
-        SY_CHECK(rt->g->values[v].role == role, SY_ERR_NOT_FOUND, "'%s' is a %s, not an %s", name,
-                 sy_role_name(rt->g->values[v].role), what);
+        const char *has = sy_role_name(rt->g->values[v].role);
+        SY_CHECK(rt->g->values[v].role == role, SY_ERR_NOT_FOUND, "'%s' is %s %s, not %s %s", name, article(has), has,
+                 article(what), what);
         *out = v;
         return SY_OK;
     }

@@ -35,7 +35,15 @@ int sy_cmd_run(int argc, char **argv) {
         }
         if (!strcmp(argv[i], "--input")) {
             if (n_inputs == 64) { fprintf(stderr, "switchyard run: too many inputs\n"); return 2; }
-            inputs[n_inputs++] = argv[++i];
+            const char *in = argv[++i];
+            size_t len = strcspn(in, "=");
+            for (int k = 0; k < n_inputs; k++)
+                if (strcspn(inputs[k], "=") == len && strncmp(inputs[k], in, len) == 0) {
+                    fprintf(stderr, "switchyard run: --input '%.*s' is given twice ('%s' and '%s')\n", (int)len, in,
+                            inputs[k], in);
+                    return 2;
+                }
+            inputs[n_inputs++] = in;
         } else if (!strcmp(argv[i], "--output-dir")) {
             outdir = argv[++i];
         } else if (argv[i][0] == '-' || file) {
