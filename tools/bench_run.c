@@ -21,6 +21,7 @@
 #include "core/graph.h"
 #include "core/half.h"
 #include "core/status.h"
+#include "core/strbuf.h"
 #include "runtime/registry.h"
 #include "runtime/runtime.h"
 #include "tools/bench.h"
@@ -555,9 +556,9 @@ static int check_available(sy_bench_config *c, const sy_config *cfg) {
         return 0;
     }
     char list[256], known[256] = "";
-    size_t used = 0;
-    for (uint32_t i = 0; i < n && used < sizeof known; i++)
-        used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "", refs[i].vt->name);
+    sy_strbuf sb;
+    sy_strbuf_init(&sb, known, sizeof known);
+    for (uint32_t i = 0; i < n; i++) sy_strbuf_addf(&sb, "%s%s", i ? ", " : "", refs[i].vt->name);
     snprintf(list, sizeof list, "%s", c->backends);
     int ok = 1;
     // strtok_r: a delegate's available() may call strtok itself (the Vulkan loader does).

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "core/status.h"
+#include "core/strbuf.h"
 
 static const struct {
     const char *descr;
@@ -152,10 +153,11 @@ sy_status sy_npy_write(const char *path, const sy_tensor *t) {
         if (npy_types[i].dtype == t->dtype) descr = npy_types[i].descr;
     SY_CHECK(descr, SY_ERR_UNSUPPORTED, "cannot write dtype %s to .npy", sy_dtype_name(t->dtype));
     char shape[256], hdr[512];
-    size_t used = 0;
-    for (uint32_t i = 0; i < t->rank; i++) used += (size_t)snprintf(shape + used, sizeof shape - used, "%lld,%s", (long long)t->dims[i], i + 1 < t->rank ? " " : "");
-    if (t->rank != 1 && used) shape[used - 1] = '\0'; // "(2, 3)" but "(4,)"
-    if (!used) shape[0] = '\0';
+    SY_CHECK(t->rank <= SY_MAX_RANK, SY_ERR_SHAPE, "cannot write a tensor of rank %u to .npy", t->rank);
+    sy_strbuf sb;
+    sy_strbuf_init(&sb, shape, sizeof shape);
+    for (uint32_t i = 0; i < t->rank; i++) sy_strbuf_addf(&sb, "%lld,%s", (long long)t->dims[i], i + 1 < t->rank ? " " : "");
+    if (t->rank != 1 && sb.used) shape[sb.used - 1] = '\0'; // "(2, 3)" but "(4,)"
     int len = snprintf(hdr, sizeof hdr, "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, shape);
     int total = 10 + len + 1, pad = (64 - total % 64) % 64; // data starts 64-byte aligned
     memset(hdr + len, ' ', (size_t)pad);
