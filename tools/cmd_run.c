@@ -10,7 +10,7 @@
 static const char run_help[] =
     "usage: switchyard run FILE --input NAME=FILE.npy ... [--output-dir DIR] [backend flags]\n"
     "\n"
-    "Loads FILE (.syp), sets each named input from a NumPy .npy file (dtype and shape must fit\n"
+    "Loads FILE (.syp), sets each named input (once) from a NumPy .npy file (dtype and shape must fit\n"
     "the program's declaration; symbolic dims take the file's size), executes once and writes\n"
     "every output to DIR/<name>.npy (default: the current directory; '/' in names becomes '_').\n"
     "\n";
