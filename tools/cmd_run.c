@@ -15,6 +15,18 @@ static const char run_help[] =
     "every output to DIR/<name>.npy (default: the current directory; '/' in names becomes '_').\n"
     "\n";
 
+/// 1 (after saying so) when `in` ("NAME=FILE") names an input that an earlier --input set.
+static int input_repeated(const char *const *inputs, int n, const char *in) {
+    size_t len = strcspn(in, "=");
+    for (int k = 0; k < n; k++)
+        if (strcspn(inputs[k], "=") == len && strncmp(inputs[k], in, len) == 0) {
+            fprintf(stderr, "switchyard run: --input '%.*s' is given twice ('%s' and '%s')\n", (int)len, in, inputs[k],
+                    in);
+            return 1;
+        }
+    return 0;
+}
+
 int sy_cmd_run(int argc, char **argv) {
     sy_cli_backend_args ba;
     memset(&ba, 0, sizeof ba);
@@ -35,15 +47,8 @@ int sy_cmd_run(int argc, char **argv) {
         }
         if (!strcmp(argv[i], "--input")) {
             if (n_inputs == 64) { fprintf(stderr, "switchyard run: too many inputs\n"); return 2; }
-            const char *in = argv[++i];
-            size_t len = strcspn(in, "=");
-            for (int k = 0; k < n_inputs; k++)
-                if (strcspn(inputs[k], "=") == len && strncmp(inputs[k], in, len) == 0) {
-                    fprintf(stderr, "switchyard run: --input '%.*s' is given twice ('%s' and '%s')\n", (int)len, in,
-                            inputs[k], in);
-                    return 2;
-                }
-            inputs[n_inputs++] = in;
+            if (input_repeated(inputs, n_inputs, argv[i + 1])) return 2;
+            inputs[n_inputs++] = argv[++i];
         } else if (!strcmp(argv[i], "--output-dir")) {
             outdir = argv[++i];
         } else if (argv[i][0] == '-' || file) {
