@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/nameset.h"
 #include "core/program.h"
 #include "core/status.h"
 
@@ -455,10 +456,12 @@ static const uint8_t *record(const reader *r, int s, uint32_t i) {
     return r->bytes + r->sec[s].off + (uint64_t)i * r->sec[s].record;
 }
 
-/// Resolves string reference `ref`; `what` names the field for messages.
-static sy_status get_string(const reader *r, uint32_t ref, int non_empty, const char **out,
+enum { STR_TEXT, STR_NAME }; // a text may be empty and long; a name is non-empty and < SY_NAME_MAX
+
+/// Resolves string reference `ref` of `kind`; `what` names the field for messages.
+static sy_status get_string(const reader *r, uint32_t ref, int kind, const char **out,
                             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static sy_status get_string(const reader *r, uint32_t ref, int non_empty, const char **out,
+static sy_status get_string(const reader *r, uint32_t ref, int kind, const char **out,
                             const char *fmt, ...) {
     char what[256];
     va_list ap;
@@ -470,8 +473,15 @@ static sy_status get_string(const reader *r, uint32_t ref, int non_empty, const 
              "%s: %s refers to string offset %u, past the end of STRINGS (%llu bytes)", r->origin, what,
              ref, (unsigned long long)s->size);
     const char *str = (const char *)r->bytes + s->off + ref;
-    SY_CHECK(!non_empty || str[0], SY_ERR_FORMAT, "%s: %s is empty", r->origin, what);
-    *out = str; // terminated: STRINGS ends with a NUL byte (checked before any lookup)
+    // Terminated: STRINGS ends with a NUL byte (checked before any lookup), so strnlen stays inside.
+    if (kind == STR_NAME) {
+        size_t len = strnlen(str, SY_NAME_MAX);
+        SY_CHECK(len > 0, SY_ERR_FORMAT, "%s: %s is empty", r->origin, what);
+        SY_CHECK(len < SY_NAME_MAX, SY_ERR_FORMAT,
+                 "%s: %s (string offset %u) is longer than %d bytes, the limit for names", r->origin, what,
+                 ref, SY_NAME_MAX - 1);
+    }
+    *out = str;
     return SY_OK;
 }
 
@@ -561,17 +571,23 @@ static sy_status read_metadata(const reader *r, sy_program *p) {
     p->meta_values = sy_calloc(n ? n : 1, sizeof *p->meta_values);
     SY_CHECK(p->meta_keys && p->meta_values, SY_ERR_OUT_OF_MEMORY, "%s: out of memory reading metadata",
              r->origin);
-    for (uint32_t i = 0; i < n; i++) {
+    sy_nameset seen;
+    SY_TRY(sy_nameset_init(&seen, n));
+    sy_status st = SY_OK;
+    for (uint32_t i = 0; i < n && st == SY_OK; i++) {
         const uint8_t *rec = record(r, SEC_METADATA, i);
-        SY_TRY(get_string(r, rd32(rec), 1, &p->meta_keys[i], "metadata #%u key", i));
-        SY_TRY(get_string(r, rd32(rec + 4), 0, &p->meta_values[i], "metadata #%u ('%s') value", i,
-                          p->meta_keys[i]));
-        for (uint32_t j = 0; j < i; j++)
-            SY_CHECK(strcmp(p->meta_keys[j], p->meta_keys[i]) != 0, SY_ERR_FORMAT,
-                     "%s: metadata #%u repeats key '%s' of metadata #%u", r->origin, i, p->meta_keys[i], j);
+        st = get_string(r, rd32(rec), STR_NAME, &p->meta_keys[i], "metadata #%u key", i);
+        if (st == SY_OK)
+            st = get_string(r, rd32(rec + 4), STR_TEXT, &p->meta_values[i], "metadata #%u ('%s') value", i,
+                            p->meta_keys[i]);
+        uint32_t j = 0;
+        if (st == SY_OK && !sy_nameset_add(&seen, p->meta_keys[i], i, &j))
+            st = sy_error_set(SY_ERR_FORMAT, "%s: metadata #%u repeats key '%s' of metadata #%u", r->origin, i,
+                              p->meta_keys[i], j);
     }
-    p->n_meta = n;
-    return SY_OK;
+    sy_nameset_deinit(&seen);
+    if (st == SY_OK) p->n_meta = n;
+    return st;
 }
 
 static sy_status read_symbols(const reader *r, sy_program *p) {
@@ -583,7 +599,7 @@ static sy_status read_symbols(const reader *r, sy_program *p) {
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *rec = record(r, SEC_SYMBOLS, i);
         sy_symbol_info *s = &p->symbols[i];
-        SY_TRY(get_string(r, rd32(rec), 1, &s->name, "symbol #%u name", i));
+        SY_TRY(get_string(r, rd32(rec), STR_NAME, &s->name, "symbol #%u name", i));
         s->max = rdi64(rec + 8);
         SY_CHECK(s->max >= 1 && s->max <= FMT_MAX_DIM, SY_ERR_FORMAT,
                  "%s: symbol #%u '%s' has bound %lld; it must be in [1, 2^40]", r->origin, i, s->name,
@@ -618,7 +634,7 @@ static sy_status read_values(const reader *r, sy_program *p) {
     for (uint32_t id = 0; id < n; id++) {
         const uint8_t *rec = record(r, SEC_VALUES, id);
         sy_value_info *v = &p->values[id];
-        SY_TRY(get_string(r, rd32(rec), 1, &v->name, "value #%u name", id));
+        SY_TRY(get_string(r, rd32(rec), STR_NAME, &v->name, "value #%u name", id));
         uint8_t dtype = rec[4], role = rec[5], rank = rec[6];
         if (dtype == 0 || dtype >= SY_DTYPE_COUNT || role == 0 || role > SY_ROLE_INTERMEDIATE) {
             char where[320];
@@ -691,7 +707,7 @@ static sy_status read_attr(const reader *r, sy_program *p, uint32_t n, const cha
     const char *o = r->origin;
     const uint8_t *rec = record(r, SEC_ATTRS, index);
     sy_attr *a = &p->attrs[index];
-    SY_TRY(get_string(r, rd32(rec), 1, &a->name, "node #%u '%s' attribute #%u name", n, node_name, k));
+    SY_TRY(get_string(r, rd32(rec), STR_NAME, &a->name, "node #%u '%s' attribute #%u name", n, node_name, k));
     uint32_t type = rd32(rec + 4), count = rd32(rec + 8);
     const uint8_t *payload = rec + 16;
     switch (type) {
@@ -743,6 +759,23 @@ static sy_status read_attr(const reader *r, sy_program *p, uint32_t n, const cha
     return SY_OK;
 }
 
+/// Refuses two attributes of one node with the same name (a set, so a node with many
+/// attributes costs linear time, not quadratic).
+static sy_status unique_attr_names(const char *o, uint32_t n, const sy_node_info *node) {
+    if (node->n_attrs < 2) return SY_OK;
+    sy_nameset seen;
+    SY_TRY(sy_nameset_init(&seen, node->n_attrs));
+    sy_status st = SY_OK;
+    for (uint32_t k = 0; k < node->n_attrs && st == SY_OK; k++) {
+        uint32_t j = 0;
+        if (!sy_nameset_add(&seen, node->attrs[k].name, k, &j))
+            st = sy_error_set(SY_ERR_FORMAT, "%s: node #%u '%s' has two attributes named '%s' (#%u and #%u)", o, n,
+                              node->name, node->attrs[k].name, j, k);
+    }
+    sy_nameset_deinit(&seen);
+    return st;
+}
+
 static sy_status read_nodes(const reader *r, sy_program *p) {
     const char *o = r->origin;
     uint32_t n_nodes = r->sec[SEC_NODES].count, n_ids = r->sec[SEC_IDS].count;
@@ -757,7 +790,7 @@ static sy_status read_nodes(const reader *r, sy_program *p) {
     for (uint32_t n = 0; n < n_nodes; n++) {
         const uint8_t *rec = record(r, SEC_NODES, n);
         sy_node_info *node = &p->nodes[n];
-        SY_TRY(get_string(r, rd32(rec), 1, &node->name, "node #%u name", n));
+        SY_TRY(get_string(r, rd32(rec), STR_NAME, &node->name, "node #%u name", n));
         const char *nm = node->name;
         uint32_t op = rd32(rec + 4);
         SY_CHECK(op < SY_OP_COUNT, SY_ERR_UNSUPPORTED,
@@ -790,13 +823,8 @@ static sy_status read_nodes(const reader *r, sy_program *p) {
             SY_CHECK(node->outputs[i] < n_values, SY_ERR_FORMAT,
                      "%s: node #%u '%s' output #%u refers to value #%u, but the program has %u values", o,
                      n, nm, i, node->outputs[i], n_values);
-        for (uint32_t k = 0; k < n_at; k++) {
-            SY_TRY(read_attr(r, p, n, nm, k, at_at + k));
-            for (uint32_t j = 0; j < k; j++)
-                SY_CHECK(strcmp(node->attrs[j].name, node->attrs[k].name) != 0, SY_ERR_FORMAT,
-                         "%s: node #%u '%s' has two attributes named '%s' (#%u and #%u)", o, n, nm,
-                         node->attrs[k].name, j, k);
-        }
+        for (uint32_t k = 0; k < n_at; k++) SY_TRY(read_attr(r, p, n, nm, k, at_at + k));
+        SY_TRY(unique_attr_names(o, n, node));
     }
     p->view.n_nodes = n_nodes;
     return SY_OK;

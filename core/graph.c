@@ -9,7 +9,6 @@
 #include "core/ops.h"
 #include "core/status.h"
 
-#define SY_NAME_MAX 256
 
 struct sy_graph {
     sy_graph_view view;      // points at the arrays below

@@ -5,6 +5,10 @@
 
 #include "switchyard/switchyard.h"
 
+/// Names (symbols, values, nodes, attributes, metadata keys) are shorter than this many bytes,
+/// in the builder and in files alike, so messages that quote them stay bounded.
+#define SY_NAME_MAX 256
+
 /// Checks a graph view: ids in range, every value produced at most once and before use (node
 /// order is execution order, so a cycle shows up as a use before production), roles consistent
 /// (constants carry data of the right size, inputs/states/constants are never produced, outputs

@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/nameset.h"
 #include "core/graph.h"
 #include "core/ops.h"
 #include "core/status.h"
@@ -13,6 +14,21 @@ void sy_value_desc_tensor(const sy_graph_view *graph, uint32_t id, const int64_t
     out->rank = v->rank;
     for (uint32_t i = 0; i < v->rank; i++)
         out->dims[i] = v->sym[i] >= 0 && symbols ? symbols[v->sym[i]] : v->dims[i];
+}
+
+/// Refuses two values with one name, in linear expected time (a hash set, not pairwise).
+static sy_status unique_value_names(const sy_graph_view *g, const char *origin) {
+    sy_nameset seen;
+    SY_TRY(sy_nameset_init(&seen, g->n_values));
+    sy_status st = SY_OK;
+    for (uint32_t id = 0; id < g->n_values && st == SY_OK; id++) {
+        uint32_t j = 0;
+        if (!sy_nameset_add(&seen, g->values[id].name, id, &j))
+            st = sy_error_set(SY_ERR_FORMAT, "%s: values #%u and #%u are both named '%s'", origin, j, id,
+                              g->values[id].name);
+    }
+    sy_nameset_deinit(&seen);
+    return st;
 }
 
 static sy_status check_values(const sy_graph_view *g, const char *origin) {
@@ -55,11 +71,8 @@ static sy_status check_values(const sy_graph_view *g, const char *origin) {
             SY_CHECK(v->data == NULL, SY_ERR_FORMAT, "%s: value #%u '%s' is a %s but carries data", origin,
                      id, name, sy_role_name(v->role));
         }
-        for (uint32_t j = 0; j < id; j++)
-            SY_CHECK(strcmp(g->values[j].name, v->name) != 0, SY_ERR_FORMAT,
-                     "%s: values #%u and #%u are both named '%s'", origin, j, id, name);
     }
-    return SY_OK;
+    return unique_value_names(g, origin);
 }
 
 /// producer[v] = node index + 1 that produces v, 0 when none (yet).

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "core/strbuf.h"
 
 static const sy_op_def op_defs[SY_OP_COUNT] = {
 #define SY_OP_DEF_(id, nm, min_in, max_in, n_out, mut) {nm, min_in, max_in, n_out, mut, sy_infer_##id},
@@ -85,13 +86,11 @@ const char *sy_role_name(sy_role role) {
 }
 
 const char *sy_format_dims(const int64_t *dims, uint32_t rank, char *buf, size_t size) {
-    size_t used = 0;
-    if (size == 0) return buf;
-    buf[0] = '\0';
-    used += (size_t)snprintf(buf + used, size - used, "[");
-    for (uint32_t i = 0; i < rank && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, i ? ",%lld" : "%lld", (long long)dims[i]);
-    if (used < size) snprintf(buf + used, size - used, "]");
+    sy_strbuf sb;
+    sy_strbuf_init(&sb, buf, size);
+    sy_strbuf_addf(&sb, "[");
+    for (uint32_t i = 0; i < rank && i < SY_MAX_RANK; i++) sy_strbuf_addf(&sb, i ? ",%lld" : "%lld", (long long)dims[i]);
+    sy_strbuf_addf(&sb, rank > SY_MAX_RANK ? ",...]" : "]");
     return buf;
 }
 

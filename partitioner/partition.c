@@ -6,6 +6,7 @@
 
 #include "core/alloc.h"
 #include "core/status.h"
+#include "core/strbuf.h"
 
 int sy_rule_matches(const char *match, const sy_graph_view *g, uint32_t node) {
     const sy_node_info *n = &g->nodes[node];
@@ -82,11 +83,10 @@ static sy_status assign_backends(const sy_graph_view *g, const sy_part_backend *
         }
         if (chosen == nb) {
             char msg[1024];
-            size_t used = 0;
-            msg[0] = '\0';
-            for (uint32_t b = 0; b < nb && used < sizeof msg; b++)
-                used += (size_t)snprintf(msg + used, sizeof msg - used, "%s%s: %s", b ? "; " : "",
-                                         backends[b].name, plan->reasons[(size_t)n * nb + b]);
+            sy_strbuf sb;
+            sy_strbuf_init(&sb, msg, sizeof msg);
+            for (uint32_t b = 0; b < nb; b++)
+                sy_strbuf_addf(&sb, "%s%s: %s", b ? "; " : "", backends[b].name, plan->reasons[(size_t)n * nb + b]);
             return sy_error_set(SY_ERR_UNSUPPORTED, "node #%u '%s' (%s): no configured backend takes it (%s)",
                                 n, g->nodes[n].name, sy_op_name(g->nodes[n].op), nb ? msg : "no backends");
         }

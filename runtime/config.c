@@ -2,26 +2,38 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/alloc.h"
+#include "core/nameset.h"
 #include "core/status.h"
+#include "core/strbuf.h"
 #include "runtime/registry.h"
 
-const char *sy_config_default_backends(void) {
+static char default_csv[256];
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+
+static void build_default_backends(void) {
     // Every built-in delegate except those that are opt-in (vulkan: on a machine without a
     // GPU it would run on a software driver; ask for it by name).
-    static char csv[256];
-    if (csv[0]) return csv;
-    size_t used = 0;
+    sy_strbuf sb;
+    sy_strbuf_init(&sb, default_csv, sizeof default_csv);
     for (const sy_delegate *const *d = sy_builtin_delegates; *d; d++) {
         if (strcmp((*d)->name, "vulkan") == 0 || strcmp((*d)->name, "portable") == 0) continue;
-        used += (size_t)snprintf(csv + used, sizeof csv - used, "%s,", (*d)->name);
+        sy_strbuf_addf(&sb, "%s,", (*d)->name);
     }
-    snprintf(csv + used, sizeof csv - used, "portable");
-    return csv;
+    sy_strbuf_addf(&sb, "portable");
+}
+
+const char *sy_config_default_backends(void) {
+    // Built once: configs may be created from several threads at once (issue 15, item 5: a
+    // lazily filled static list let one thread read another's half-written string).
+    pthread_once(&default_once, build_default_backends);
+    return default_csv;
 }
 
 static void free_list(char **list, uint32_t n) {
@@ -62,8 +74,10 @@ void sy_config_destroy(sy_config *c) {
     sy_free(c);
 }
 
+#define SY_BACKEND_NAME_MAX 63
+
 static int valid_backend_name(const char *s, size_t n) {
-    if (n == 0 || n > 63) return 0;
+    if (n == 0 || n > SY_BACKEND_NAME_MAX) return 0;
     for (size_t i = 0; i < n; i++)
         if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
             return 0;
@@ -89,6 +103,11 @@ sy_status sy_config_set_backends(sy_config *c, const char *csv) {
         while (*end && *end != ',') end++;
         size_t len = (size_t)(end - p);
         while (len && p[len - 1] == ' ') len--;
+        if (len > SY_BACKEND_NAME_MAX) {
+            st = sy_error_set(SY_ERR_CONFIG, "backend list: '%.40s...' is %zu bytes long; backend names have at most %d",
+                              p, len, SY_BACKEND_NAME_MAX);
+            break;
+        }
         if (!valid_backend_name(p, len)) {
             st = sy_error_set(SY_ERR_CONFIG,
                               "backend list '%s': '%.*s' is not a backend name (lower-case letters, "
@@ -205,6 +224,7 @@ sy_status sy_config_apply_env(sy_config *c) {
 static _Thread_local const char *parse_base_dir;
 
 static sy_status add_plugin_from_json(sy_config *c, const char *path) {
+    SY_CHECK(path[0], SY_ERR_CONFIG, "a plugin path is empty");
     if (!parse_base_dir || path[0] == '/') return sy_config_add_plugin(c, path);
     char full[4096];
     SY_CHECK((size_t)snprintf(full, sizeof full, "%s/%s", parse_base_dir, path) < sizeof full, SY_ERR_CONFIG,
@@ -224,14 +244,36 @@ static const char *json_type_name(const cJSON *j) {
 
 /// Renders a scalar option value as text ("4", "0.5", "true", "name").
 static sy_status option_text(const cJSON *v, char *buf, size_t size, const char *where) {
-    if (cJSON_IsString(v)) snprintf(buf, size, "%s", v->valuestring);
-    else if (cJSON_IsBool(v)) snprintf(buf, size, "%s", cJSON_IsTrue(v) ? "true" : "false");
-    else if (cJSON_IsNumber(v)) {
-        if (v->valuedouble == (double)(long long)v->valuedouble) snprintf(buf, size, "%lld", (long long)v->valuedouble);
-        else snprintf(buf, size, "%.17g", v->valuedouble);
-    } else
+    if (cJSON_IsString(v)) {
+        SY_CHECK(strlen(v->valuestring) < size, SY_ERR_CONFIG, "%s is longer than %zu bytes", where, size - 1);
+        snprintf(buf, size, "%s", v->valuestring);
+    } else if (cJSON_IsBool(v)) {
+        snprintf(buf, size, "%s", cJSON_IsTrue(v) ? "true" : "false");
+    } else if (cJSON_IsNumber(v)) {
+        // Integral values print as integers; the range test comes first, since casting a double
+        // outside long long's range (1e300) is undefined.
+        double d = v->valuedouble;
+        if (d > -9.2e18 && d < 9.2e18 && d == (double)(long long)d) snprintf(buf, size, "%lld", (long long)d);
+        else snprintf(buf, size, "%.17g", d);
+    } else {
         return sy_error_set(SY_ERR_CONFIG, "%s must be a string, number or boolean, not %s", where, json_type_name(v));
+    }
     return SY_OK;
+}
+
+/// Refuses an object that names one key twice (cJSON keeps both; only the first would count).
+static sy_status unique_keys(const cJSON *obj, const char *origin, const char *where) {
+    uint32_t n = 0;
+    for (const cJSON *f = obj->child; f; f = f->next) n++;
+    if (n < 2) return SY_OK;
+    sy_nameset seen;
+    SY_TRY(sy_nameset_init(&seen, n));
+    sy_status st = SY_OK;
+    for (const cJSON *f = obj->child; f && st == SY_OK; f = f->next)
+        if (!sy_nameset_add(&seen, f->string, 0, NULL))
+            st = sy_error_set(SY_ERR_CONFIG, "%s: %s names \"%s\" twice", origin, where, f->string);
+    sy_nameset_deinit(&seen);
+    return st;
 }
 
 static sy_status parse_string_array(const cJSON *arr, const char *origin, const char *field,
@@ -249,20 +291,22 @@ static sy_status parse_string_array(const cJSON *arr, const char *origin, const 
 }
 
 static sy_status append_backend_csv(char *csv, size_t size, const cJSON *arr, const char *origin) {
-    size_t used = 0;
+    sy_strbuf sb;
+    sy_strbuf_init(&sb, csv, size);
     int i = 0;
-    csv[0] = '\0';
     SY_CHECK(cJSON_IsArray(arr) || cJSON_IsString(arr), SY_ERR_CONFIG,
              "%s: \"backends\" must be an array of names or a \"a,b\" string, not %s", origin, json_type_name(arr));
     if (cJSON_IsString(arr)) {
+        SY_CHECK(strlen(arr->valuestring) < size, SY_ERR_CONFIG, "%s: \"backends\" is too long (%zu bytes at most)",
+                 origin, size - 1);
         snprintf(csv, size, "%s", arr->valuestring);
         return SY_OK;
     }
     for (const cJSON *e = arr->child; e; e = e->next, i++) {
         SY_CHECK(cJSON_IsString(e), SY_ERR_CONFIG, "%s: \"backends\"[%d] must be a string, not %s", origin, i,
                  json_type_name(e));
-        used += (size_t)snprintf(csv + used, used < size ? size - used : 0, "%s%s", i ? "," : "", e->valuestring);
-        SY_CHECK(used < size, SY_ERR_CONFIG, "%s: \"backends\" is too long", origin);
+        sy_strbuf_addf(&sb, "%s%s", i ? "," : "", e->valuestring);
+        SY_CHECK(!sb.cut, SY_ERR_CONFIG, "%s: \"backends\" is too long (%zu bytes at most)", origin, size - 1);
     }
     return SY_OK;
 }
@@ -273,6 +317,9 @@ static sy_status parse_rules(sy_config *c, const cJSON *arr, const char *origin)
     int i = 0;
     for (const cJSON *r = arr->child; r; r = r->next, i++) {
         SY_CHECK(cJSON_IsObject(r), SY_ERR_CONFIG, "%s: \"rules\"[%d] must be an object", origin, i);
+        char where[32];
+        snprintf(where, sizeof where, "\"rules\"[%d]", i);
+        SY_TRY(unique_keys(r, origin, where));
         const cJSON *match = cJSON_GetObjectItemCaseSensitive(r, "match");
         const cJSON *backend = cJSON_GetObjectItemCaseSensitive(r, "backend");
         const cJSON *kind = cJSON_GetObjectItemCaseSensitive(r, "kind");
@@ -300,9 +347,13 @@ static sy_status parse_options(sy_config *c, const cJSON *obj, const char *origi
     SY_CHECK(cJSON_IsObject(obj), SY_ERR_CONFIG,
              "%s: \"options\" must be an object {\"backend\": {\"key\": value}}, not %s", origin,
              json_type_name(obj));
+    SY_TRY(unique_keys(obj, origin, "\"options\""));
     for (const cJSON *b = obj->child; b; b = b->next) {
         SY_CHECK(cJSON_IsObject(b), SY_ERR_CONFIG, "%s: \"options\".\"%s\" must be an object, not %s", origin,
                  b->string, json_type_name(b));
+        char obj_where[128];
+        snprintf(obj_where, sizeof obj_where, "\"options\".\"%.64s\"", b->string);
+        SY_TRY(unique_keys(b, origin, obj_where));
         for (const cJSON *o = b->child; o; o = o->next) {
             char where[256], text[256];
             snprintf(where, sizeof where, "%s: \"options\".\"%s\".\"%s\"", origin, b->string, o->string);
@@ -314,20 +365,39 @@ static sy_status parse_options(sy_config *c, const cJSON *obj, const char *origi
     return SY_OK;
 }
 
+/// Why cJSON refused `json`: too deeply nested (its limit), or malformed near a line.
+static sy_status json_error(const char *json, const char *origin) {
+    const char *at = cJSON_GetErrorPtr();
+    int line = 1, depth = 0, max_depth = 0, in_string = 0;
+    for (const char *p = json; at && p < at && *p; p++) {
+        line += *p == '\n';
+        if (in_string) {
+            if (*p == '\\' && p[1]) p++;
+            else if (*p == '"') in_string = 0;
+        } else if (*p == '"') {
+            in_string = 1;
+        } else if (*p == '[' || *p == '{') {
+            if (++depth > max_depth) max_depth = depth;
+        } else if (*p == ']' || *p == '}') {
+            depth--;
+        }
+    }
+    if (max_depth >= CJSON_NESTING_LIMIT)
+        return sy_error_set(SY_ERR_CONFIG, "%s: the JSON is nested deeper than %d levels (near line %d)", origin,
+                            CJSON_NESTING_LIMIT, line);
+    return sy_error_set(SY_ERR_CONFIG, "%s: malformed JSON near line %d: '%.20s'", origin, line, at ? at : "");
+}
+
 sy_status sy_config_parse_json(sy_config *c, const char *json, const char *origin) {
     SY_CHECK(c && json, SY_ERR_INVALID_ARGUMENT, "sy_config_parse_json: NULL argument");
     if (!origin) origin = "config";
     cJSON *root = cJSON_Parse(json);
-    if (!root) {
-        const char *at = cJSON_GetErrorPtr();
-        int line = 1;
-        for (const char *p = json; at && p < at && *p; p++) line += *p == '\n';
-        return sy_error_set(SY_ERR_CONFIG, "%s: malformed JSON near line %d: '%.20s'", origin, line,
-                            at ? at : "");
-    }
+    if (!root) return json_error(json, origin);
     sy_status st = SY_OK;
     if (!cJSON_IsObject(root))
         st = sy_error_set(SY_ERR_CONFIG, "%s: the config must be a JSON object, not %s", origin, json_type_name(root));
+    else
+        st = unique_keys(root, origin, "the config");
     for (const cJSON *f = st == SY_OK ? root->child : NULL; f && st == SY_OK; f = f->next) {
         if (strcmp(f->string, "backends") == 0) {
             char csv[1024];
@@ -358,6 +428,9 @@ sy_status sy_config_parse_json(sy_config *c, const char *json, const char *origi
 
 sy_status sy_config_load_file(sy_config *c, const char *path) {
     SY_CHECK(c && path, SY_ERR_INVALID_ARGUMENT, "sy_config_load_file: NULL argument");
+    struct stat sb; // the type first: opening a FIFO for reading would block
+    SY_CHECK(stat(path, &sb) == 0, SY_ERR_IO, "cannot open config '%s': %s", path, strerror(errno));
+    SY_CHECK(S_ISREG(sb.st_mode), SY_ERR_IO, "cannot read config '%s': not a regular file", path);
     FILE *f = fopen(path, "rb");
     SY_CHECK(f, SY_ERR_IO, "cannot open config '%s': %s", path, strerror(errno));
     char *text = NULL;

@@ -1,8 +1,12 @@
+// dladdr1 (the symbol's ELF entry, to check it is a function) is a GNU extension.
+#define _GNU_SOURCE 1
+
 #include "runtime/plugin.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +60,22 @@ static sy_status check_answer(const char *path, sy_status entry_status, const sy
     return SY_OK;
 }
 
+/// Refuses an entry symbol that the library's symbol table marks as something other than a
+/// function (a data object of that name would be "called" as code and crash the host).
+static sy_status entry_is_function(const char *path, void *sym) {
+    Dl_info info;
+    const ElfW(Sym) *entry = NULL;
+    if (!dladdr1(sym, &info, (void **)&entry, RTLD_DL_SYMENT) || !entry) return SY_OK; // nothing to go on
+    unsigned type = ELF64_ST_TYPE(entry->st_info);
+    if (type == STT_FUNC || type == STT_GNU_IFUNC) return SY_OK;
+    const char *what = type == STT_OBJECT ? "a data object" : type == STT_TLS ? "a thread-local variable"
+                       : type == STT_NOTYPE ? "a symbol of no type" : "not code";
+    return sy_error_set(SY_ERR_ABI,
+                        "plugin '%s': the entry symbol '%s' is not a function (%s); declare it with "
+                        "SY_PLUGIN_ENTRY from switchyard/delegate.h",
+                        path, SY_PLUGIN_ENTRY_SYMBOL, what);
+}
+
 sy_status sy_plugin_load(const char *path, sy_plugin **plugin_out) {
     SY_CHECK(path && path[0] && plugin_out, SY_ERR_INVALID_ARGUMENT, "sy_plugin_load: NULL or empty argument");
     struct stat sb;
@@ -87,6 +107,11 @@ sy_status sy_plugin_load(const char *path, sy_plugin **plugin_out) {
                             "plugin '%s': no entry symbol '%s' (declare it with SY_PLUGIN_ENTRY from "
                             "switchyard/delegate.h): %s",
                             path, SY_PLUGIN_ENTRY_SYMBOL, why);
+    }
+    sy_status kind = entry_is_function(path, sym);
+    if (kind != SY_OK) {
+        dlclose(handle);
+        return kind;
     }
     sy_plugin_entry_fn entry;
     memcpy(&entry, &sym, sizeof entry); // object pointer to function pointer, as POSIX allows

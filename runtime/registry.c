@@ -1,5 +1,7 @@
 #include "runtime/registry.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 
 #include "core/alloc.h"
 #include "core/status.h"
+#include "core/strbuf.h"
 #include "runtime/config.h"
 #include "runtime/plugin.h"
 
@@ -91,15 +94,18 @@ void sy_option_describe_accepted(const sy_option_desc *d, char *buf, size_t size
 
 static int value_ok(const sy_option_desc *d, const char *v) {
     char *end = NULL;
+    // Numbers are taken as written: no space before (strtoll/strtod would skip it) or after.
+    int spaced = isspace((unsigned char)v[0]);
+    errno = 0;
     switch (d->type) {
     case SY_OPTION_INT: {
         long long x = strtoll(v, &end, 10);
-        if (!*v || *end) return 0;
+        if (!*v || *end || spaced || errno == ERANGE) return 0;
         return d->min > d->max || ((double)x >= d->min && (double)x <= d->max);
     }
     case SY_OPTION_FLOAT: {
         double x = strtod(v, &end);
-        if (!*v || *end || !isfinite(x)) return 0;
+        if (!*v || *end || spaced || !isfinite(x)) return 0;
         return d->min > d->max || (x >= d->min && x <= d->max);
     }
     case SY_OPTION_BOOL:
@@ -124,10 +130,9 @@ sy_status sy_delegate_check_options(const sy_delegate *vt, const sy_option *opts
             if (strcmp(vt->options[k].key, opts[i].key) == 0) d = &vt->options[k];
         if (!d) {
             char known[512];
-            size_t used = 0;
-            known[0] = '\0';
-            for (uint32_t k = 0; k < vt->n_options && used < sizeof known; k++)
-                used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", k ? ", " : "", vt->options[k].key);
+            sy_strbuf sb;
+            sy_strbuf_init(&sb, known, sizeof known);
+            for (uint32_t k = 0; k < vt->n_options; k++) sy_strbuf_addf(&sb, "%s%s", k ? ", " : "", vt->options[k].key);
             return sy_error_set(SY_ERR_CONFIG, "backend '%s' has no option '%s' (options: %s)", vt->name,
                                 opts[i].key, vt->n_options ? known : "none");
         }

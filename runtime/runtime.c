@@ -12,6 +12,7 @@
 #include "core/memplan.h"
 #include "core/ops.h"
 #include "core/status.h"
+#include "core/strbuf.h"
 #include "runtime/config.h"
 #include "runtime/plugin.h"
 
@@ -57,10 +58,9 @@ static char *keep_string(sy_runtime *rt, const char *s) {
 }
 
 static sy_status known_names(const sy_runtime *rt, char *buf, size_t size) {
-    size_t used = 0;
-    buf[0] = '\0';
-    for (uint32_t i = 0; i < rt->n_refs && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", rt->refs[i].vt->name);
+    sy_strbuf sb;
+    sy_strbuf_init(&sb, buf, size);
+    for (uint32_t i = 0; i < rt->n_refs; i++) sy_strbuf_addf(&sb, "%s%s", i ? ", " : "", rt->refs[i].vt->name);
     return SY_OK;
 }
 
@@ -68,15 +68,13 @@ static sy_status known_names(const sy_runtime *rt, char *buf, size_t size) {
 /// backends are left out). `lost` gets "; plugins that failed to load: 'a', 'b'" (or "") for
 /// messages about unknown backends.
 static sy_status plugin_failures(sy_runtime *rt, const sy_registry *reg, char *lost, size_t size) {
-    size_t used = 0;
-    lost[0] = '\0';
+    sy_strbuf sb;
+    sy_strbuf_init(&sb, lost, size);
     for (uint32_t i = 0; i < reg->n_failures; i++) {
         const sy_plugin_failure *f = &reg->failures[i];
         if (rt->policy == SY_POLICY_STRICT) return sy_error_set(f->status, "%s (policy 'strict')", f->message);
         SY_TRY(note(rt, "fallback: %s; its backends are left out", f->message));
-        if (used < size)
-            used += (size_t)snprintf(lost + used, size - used, "%s'%s'", i ? ", " : "; plugins that failed to load: ",
-                                     f->path);
+        sy_strbuf_addf(&sb, "%s'%s'", i ? ", " : "; plugins that failed to load: ", f->path);
     }
     return SY_OK;
 }
@@ -365,23 +363,41 @@ void sy_runtime_destroy(sy_runtime *rt) {
 
 // --- inputs and outputs ---
 
+static const char *article(const char *noun) { return noun[0] && strchr("aeiou", noun[0]) ? "an" : "a"; }
+
 static sy_status find_value(const sy_runtime *rt, const char *name, sy_role role, const char *what, uint32_t *out) {
     SY_CHECK(name, SY_ERR_INVALID_ARGUMENT, "%s name is NULL", what);
     for (uint32_t v = 0; v < rt->g->n_values; v++) {
         if (strcmp(rt->g->values[v].name, name) != 0) continue;
-        SY_CHECK(rt->g->values[v].role == role, SY_ERR_NOT_FOUND, "'%s' is a %s, not an %s", name,
-                 sy_role_name(rt->g->values[v].role), what);
+        const char *has = sy_role_name(rt->g->values[v].role);
+        SY_CHECK(rt->g->values[v].role == role, SY_ERR_NOT_FOUND, "'%s' is %s %s, not %s %s", name, article(has), has,
+                 article(what), what);
         *out = v;
         return SY_OK;
     }
     char names[512];
-    size_t used = 0;
-    names[0] = '\0';
-    for (uint32_t v = 0; v < rt->g->n_values && used < sizeof names; v++)
+    sy_strbuf sb;
+    sy_strbuf_init(&sb, names, sizeof names);
+    for (uint32_t v = 0; v < rt->g->n_values; v++)
         if (rt->g->values[v].role == role)
-            used += (size_t)snprintf(names + used, sizeof names - used, "%s'%s'", used ? ", " : "", rt->g->values[v].name);
+            sy_strbuf_addf(&sb, "%s'%s'", sb.used ? ", " : "", rt->g->values[v].name);
     return sy_error_set(SY_ERR_NOT_FOUND, "the program has no %s named '%s' (it has: %s)", what, name,
-                        used ? names : "none");
+                        sb.used ? names : "none");
+}
+
+/// The shape an input accepts, e.g. "[seq<=128,64]", in `buf`.
+static const char *expected_shape(const sy_graph_view *g, const sy_value_info *vi, char *buf, size_t size) {
+    sy_strbuf sb;
+    sy_strbuf_init(&sb, buf, size);
+    sy_strbuf_addf(&sb, "[");
+    for (uint32_t i = 0; i < vi->rank; i++) {
+        if (vi->sym[i] >= 0)
+            sy_strbuf_addf(&sb, "%s%s<=%lld", i ? "," : "", g->symbols[vi->sym[i]].name, (long long)vi->dims[i]);
+        else
+            sy_strbuf_addf(&sb, "%s%lld", i ? "," : "", (long long)vi->dims[i]);
+    }
+    sy_strbuf_addf(&sb, "]");
+    return buf;
 }
 
 sy_status sy_runtime_set_input(sy_runtime *rt, const char *name, const sy_tensor *t) {
@@ -389,25 +405,16 @@ sy_status sy_runtime_set_input(sy_runtime *rt, const char *name, const sy_tensor
     uint32_t v;
     SY_TRY(find_value(rt, name, SY_ROLE_INPUT, "input", &v));
     const sy_value_info *vi = &rt->g->values[v];
-    char got[96], want[96];
+    char got[96], want[1024]; // want: up to SY_MAX_RANK names of up to 255 bytes, cut if longer
     SY_CHECK(t->dtype == vi->dtype, SY_ERR_DTYPE, "input '%s': dtype %s given, the program expects %s", name,
              sy_dtype_name(t->dtype), sy_dtype_name(vi->dtype));
+    SY_CHECK(t->rank <= SY_MAX_RANK, SY_ERR_SHAPE, "input '%s': rank %u given, the maximum is %d", name, t->rank,
+             SY_MAX_RANK);
     int ok = t->rank == vi->rank;
     for (uint32_t i = 0; ok && i < vi->rank; i++)
         ok = vi->sym[i] >= 0 ? t->dims[i] >= 1 && t->dims[i] <= vi->dims[i] : t->dims[i] == vi->dims[i];
-    if (!ok) {
-        size_t used = (size_t)snprintf(want, sizeof want, "[");
-        for (uint32_t i = 0; i < vi->rank; i++) {
-            if (vi->sym[i] >= 0)
-                used += (size_t)snprintf(want + used, sizeof want - used, "%s%s<=%lld", i ? "," : "",
-                                         rt->g->symbols[vi->sym[i]].name, (long long)vi->dims[i]);
-            else
-                used += (size_t)snprintf(want + used, sizeof want - used, "%s%lld", i ? "," : "", (long long)vi->dims[i]);
-        }
-        snprintf(want + used, sizeof want - used, "]");
-        return sy_error_set(SY_ERR_SHAPE, "input '%s': shape %s given, the program expects %s", name,
-                            sy_format_dims(t->dims, t->rank, got, sizeof got), want);
-    }
+    SY_CHECK(ok, SY_ERR_SHAPE, "input '%s': shape %s given, the program expects %s", name,
+             sy_format_dims(t->dims, t->rank, got, sizeof got), expected_shape(rt->g, vi, want, sizeof want));
     SY_CHECK(t->data || vi->nbytes == 0, SY_ERR_INVALID_ARGUMENT, "input '%s': data is NULL", name);
     size_t n = sy_tensor_nbytes(t);
     if (n) memcpy(rt->value_data[v], t->data, n);

@@ -9,4 +9,5 @@ $SUDO apt-get install -y --no-install-recommends \
   build-essential cmake pkg-config python3 \
   libcjson-dev libpcre2-dev libicu-dev \
   libxnnpack-dev libpthreadpool-dev \
-  libvulkan-dev mesa-vulkan-drivers glslc vulkan-validationlayers
+  libvulkan-dev mesa-vulkan-drivers glslc vulkan-validationlayers \
+  clang libclang-rt-dev

@@ -21,6 +21,7 @@
 #include "core/graph.h"
 #include "core/half.h"
 #include "core/status.h"
+#include "core/strbuf.h"
 #include "runtime/registry.h"
 #include "runtime/runtime.h"
 #include "switchyard/generate.h"
@@ -428,6 +429,7 @@ static sy_status store_reference(sy_bench *b, sy_runtime *rt, uint32_t step) {
         sy_tensor t;
         SY_TRY(sy_runtime_get_output(rt, b->g->values[b->output_values[o]].name, &t));
         int64_t n = sy_tensor_numel(&t);
+        SY_CHECK(n >= 0, SY_ERR_INTERNAL, "output '%s' has an invalid shape", b->g->values[b->output_values[o]].name);
         float *copy = malloc((size_t)(n ? n : 1) * sizeof *copy);
         if (!copy) return SY_ERR_OUT_OF_MEMORY;
         for (int64_t i = 0; i < n; i++) copy[i] = (float)element(&t, i);
@@ -569,9 +571,9 @@ static int check_available(sy_bench_config *c, const sy_config *cfg) {
         return 0;
     }
     char list[256], known[256] = "";
-    size_t used = 0;
-    for (uint32_t i = 0; i < n && used < sizeof known; i++)
-        used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "", refs[i].vt->name);
+    sy_strbuf sb;
+    sy_strbuf_init(&sb, known, sizeof known);
+    for (uint32_t i = 0; i < n; i++) sy_strbuf_addf(&sb, "%s%s", i ? ", " : "", refs[i].vt->name);
     snprintf(list, sizeof list, "%s", c->backends);
     int ok = 1;
     // strtok_r: a delegate's available() may call strtok itself (the Vulkan loader does).

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "core/strbuf.h"
 #include "runtime/decoder.h"
 #include "runtime/registry.h"
 #include "runtime/runtime.h"
@@ -73,18 +74,17 @@ static sy_status run_config(const sy_program *prog, sy_config *cfg, const sy_dec
     sy_runtime *rt = NULL;
     SY_TRY(sy_runtime_create(prog, cfg, &rt));
     r->n_partitions = rt->plan.n_partitions;
-    size_t used = 0;
-    r->layout[0] = r->devices[0] = '\0';
-    for (uint32_t p = 0; p < rt->plan.n_partitions && used < sizeof r->layout; p++)
-        used += (size_t)snprintf(r->layout + used, sizeof r->layout - used, "%s%s:%u", p ? " " : "",
-                                 rt->backends[rt->plan.partitions[p].backend].ref.vt->name,
-                                 rt->plan.partitions[p].n_nodes);
-    used = 0;
+    sy_strbuf layout, devices;
+    sy_strbuf_init(&layout, r->layout, sizeof r->layout);
+    sy_strbuf_init(&devices, r->devices, sizeof r->devices);
+    for (uint32_t p = 0; p < rt->plan.n_partitions; p++)
+        sy_strbuf_addf(&layout, "%s%s:%u", p ? " " : "", rt->backends[rt->plan.partitions[p].backend].ref.vt->name,
+                       rt->plan.partitions[p].n_nodes);
     for (uint32_t b = 0; b < rt->n_backends; b++) {
         const sy_rt_backend *be = &rt->backends[b];
-        if (be->instance && SY_DELEGATE_HAS(be->ref.vt, describe) && used < sizeof r->devices)
-            used += (size_t)snprintf(r->devices + used, sizeof r->devices - used, "%s%s: %s", used ? "; " : "",
-                                     be->ref.vt->name, be->ref.vt->describe(be->instance));
+        if (be->instance && SY_DELEGATE_HAS(be->ref.vt, describe))
+            sy_strbuf_addf(&devices, "%s%s: %s", devices.used ? "; " : "", be->ref.vt->name,
+                           be->ref.vt->describe(be->instance));
     }
     const float *last = NULL;
     sy_status st = SY_OK;

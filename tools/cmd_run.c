@@ -10,10 +10,22 @@
 static const char run_help[] =
     "usage: switchyard run FILE --input NAME=FILE.npy ... [--output-dir DIR] [backend flags]\n"
     "\n"
-    "Loads FILE (.syp), sets each named input from a NumPy .npy file (dtype and shape must fit\n"
+    "Loads FILE (.syp), sets each named input (once) from a NumPy .npy file (dtype and shape must fit\n"
     "the program's declaration; symbolic dims take the file's size), executes once and writes\n"
     "every output to DIR/<name>.npy (default: the current directory; '/' in names becomes '_').\n"
     "\n";
+
+/// 1 (after saying so) when `in` ("NAME=FILE") names an input that an earlier --input set.
+static int input_repeated(const char *const *inputs, int n, const char *in) {
+    size_t len = strcspn(in, "=");
+    for (int k = 0; k < n; k++)
+        if (strcspn(inputs[k], "=") == len && strncmp(inputs[k], in, len) == 0) {
+            fprintf(stderr, "switchyard run: --input '%.*s' is given twice ('%s' and '%s')\n", (int)len, in, inputs[k],
+                    in);
+            return 1;
+        }
+    return 0;
+}
 
 int sy_cmd_run(int argc, char **argv) {
     sy_cli_backend_args ba;
@@ -35,6 +47,7 @@ int sy_cmd_run(int argc, char **argv) {
         }
         if (!strcmp(argv[i], "--input")) {
             if (n_inputs == 64) { fprintf(stderr, "switchyard run: too many inputs\n"); return 2; }
+            if (input_repeated(inputs, n_inputs, argv[i + 1])) return 2;
             inputs[n_inputs++] = argv[++i];
         } else if (!strcmp(argv[i], "--output-dir")) {
             outdir = argv[++i];

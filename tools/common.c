@@ -52,7 +52,9 @@ sy_config *sy_cli_make_config(const sy_cli_backend_args *a, const char *backends
     }
     sy_status st = SY_OK;
     if (a->config_file) st = sy_config_load_file(cfg, a->config_file);
-    if (st == SY_OK) st = sy_config_apply_env(cfg);
+    // --backends wins over SWITCHYARD_BACKENDS, so the variable is not even parsed then (a bad
+    // value must not break a command that does not use it).
+    if (st == SY_OK && !backends && !a->backends) st = sy_config_apply_env(cfg);
     if (st == SY_OK && (backends || a->backends)) st = sy_config_set_backends(cfg, backends ? backends : a->backends);
     for (int i = 0; st == SY_OK && i < a->n_options; i++) {
         char buf[512];

@@ -2,18 +2,20 @@
 
 #include "core/ops/rule_util.h"
 
+#include "core/strbuf.h"
+
 #include <stdio.h>
 
 // "f32, f16, bf16, i32 or i64": the dtypes of `mask`, for messages.
 static const char *dtype_list(unsigned mask, char *buf, size_t size) {
-    size_t used = 0;
+    sy_strbuf sb;
+    sy_strbuf_init(&sb, buf, size);
     unsigned left = mask;
-    buf[0] = '\0';
-    for (int dt = 1; dt < SY_DTYPE_COUNT && used < size; dt++) {
+    for (int dt = 1; dt < SY_DTYPE_COUNT; dt++) {
         if (!(mask & (1u << dt))) continue;
         left &= ~(1u << dt);
-        const char *sep = used == 0 ? "" : left ? ", " : " or ";
-        used += (size_t)snprintf(buf + used, size - used, "%s%s", sep, sy_dtype_name((sy_dtype)dt));
+        const char *sep = sb.used == 0 ? "" : left ? ", " : " or ";
+        sy_strbuf_addf(&sb, "%s%s", sep, sy_dtype_name((sy_dtype)dt));
     }
     return buf;
 }

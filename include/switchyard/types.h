@@ -204,22 +204,34 @@ static inline size_t sy_dtype_row_bytes(sy_dtype dt, int64_t n) {
     return (size_t)(blocks * bb);
 }
 
+/// The element count of t, or -1 when t is not a valid shape: rank above SY_MAX_RANK, a negative
+/// dim, or a product past INT64_MAX (a zero dim makes the count 0 whatever the others are).
 static inline int64_t sy_tensor_numel(const sy_tensor *t) {
+    if (t->rank > SY_MAX_RANK) return -1;
     int64_t n = 1;
-    for (uint32_t i = 0; i < t->rank; i++) n *= t->dims[i];
-    return n;
+    int overflow = 0;
+    for (uint32_t i = 0; i < t->rank; i++) {
+        int64_t d = t->dims[i];
+        if (d < 0) return -1;
+        if (d == 0) return 0;
+        if (n > INT64_MAX / d) overflow = 1;
+        else n *= d;
+    }
+    return overflow ? -1 : n;
 }
 
 /// Bytes of a contiguous tensor: rows (all dims but the last) times the last dim's row bytes.
-/// SIZE_MAX when the shape does not fit the dtype's block (see sy_dtype_row_bytes).
+/// SIZE_MAX when sy_tensor_numel is -1, the shape does not fit the dtype's block (see
+/// sy_dtype_row_bytes), or the size overflows.
 static inline size_t sy_tensor_nbytes(const sy_tensor *t) {
-    if (t->rank == 0) return sy_dtype_row_bytes(t->dtype, 1);
-    int64_t last = t->dims[t->rank - 1];
-    size_t row = sy_dtype_row_bytes(t->dtype, last);
-    if (row == (size_t)-1) return row;
-    int64_t rows = 1;
-    for (uint32_t i = 0; i + 1 < t->rank; i++) rows *= t->dims[i];
-    return (size_t)rows * row;
+    int64_t n = sy_tensor_numel(t);
+    if (n < 0) return SIZE_MAX;
+    size_t row = sy_dtype_row_bytes(t->dtype, t->rank ? t->dims[t->rank - 1] : 1);
+    if (row == SIZE_MAX || n == 0) return row == SIZE_MAX ? row : 0;
+    uint64_t rows = 1;
+    for (uint32_t i = 0; i + 1 < t->rank; i++) rows *= (uint64_t)t->dims[i]; // bounded by numel
+    if (row && rows > SIZE_MAX / row) return SIZE_MAX;
+    return (size_t)(rows * row);
 }
 
 /// Finds an attribute by name; NULL when the node has none of that name.

@@ -273,8 +273,10 @@ static void test_bad_plugins(void) {
         {plugin("entry_error"), SY_ERR_DELEGATE, "license file /opt/widget.lic is missing", "SY_ERR_UNAVAILABLE"},
         {plugin("null_member"), SY_ERR_ABI, "leaves the required member 'compile' NULL", NULL},
         {plugin("small_struct"), SY_ERR_ABI, "bytes, too small for ABI 1.x", NULL},
+        {plugin("data_entry"), SY_ERR_ABI, "entry symbol 'switchyard_delegate_entry' is not a function (a data object)",
+         "SY_PLUGIN_ENTRY"},
     };
-    const char *names[] = {NULL, NULL, NULL, "too_new", "too_old", NULL, "null_member", "small_struct"};
+    const char *names[] = {NULL, NULL, NULL, "too_new", "too_old", NULL, "null_member", "small_struct", NULL};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sy_plugin *pl = NULL;
         CHECK_FAILS(sy_plugin_load(cases[i].path, &pl), cases[i].status, cases[i].path);
