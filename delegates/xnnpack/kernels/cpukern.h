@@ -76,6 +76,8 @@ typedef struct sy_cpukern_linear_args {
     sy_cpu_isa isa;    // SY_CPU_ISA_AUTO for sy_cpukern_isa_active()
     const char *name;  // the weight's tensor name, for messages (may be NULL)
     uint32_t pool_flags; // pthreadpool_parallelize_* flags, e.g. PTHREADPOOL_FLAG_YIELD_WORKERS
+    const sy_cpukern_q8x *xq; // block dtypes, optional: (m, k/32) activations already quantised
+                              // (sy_cpukern_rmsnorm_quantize); then x and scratch are not used
 } sy_cpukern_linear_args;
 
 /// One fused gate/up call for a single token (see sy_cpukern_gate_up_silu).

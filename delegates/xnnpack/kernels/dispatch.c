@@ -183,8 +183,9 @@ static sy_status check_linear(const sy_cpukern_linear_args *a) {
     SY_TRY(sy_cpukern_weight_check(a->dtype, a->n, a->k, a->name));
     const char *what = a->name && *a->name ? a->name : "(unnamed)";
     SY_CHECK(a->m > 0, SY_ERR_SHAPE, "linear with weight '%s': %lld activation rows", what, (long long)a->m);
-    SY_CHECK(a->x && a->w && a->y, SY_ERR_INVALID_ARGUMENT, "linear with weight '%s': NULL x, w or y", what);
-    SY_CHECK(!sy_cpukern_linear_scratch_bytes(a->dtype, a->m, a->k) || a->scratch, SY_ERR_INVALID_ARGUMENT,
+    int pre = is_block(a->dtype) && a->xq;
+    SY_CHECK((a->x || pre) && a->w && a->y, SY_ERR_INVALID_ARGUMENT, "linear with weight '%s': NULL x, w or y", what);
+    SY_CHECK(pre || !sy_cpukern_linear_scratch_bytes(a->dtype, a->m, a->k) || a->scratch, SY_ERR_INVALID_ARGUMENT,
              "linear with weight '%s' (%s): needs %zu scratch bytes for the quantised activations, got none",
              what, sy_cpukern_dtype_name(a->dtype), sy_cpukern_linear_scratch_bytes(a->dtype, a->m, a->k));
     return SY_OK;
@@ -201,7 +202,9 @@ sy_status sy_cpukern_linear(const sy_cpukern_linear_args *a, pthreadpool_t pool)
     t.fn = tiles[a->dtype];
     t.p = (sy_ck_problem){.k = a->k, .x = a->x, .xq = NULL, .w = a->w,
                           .w_row = sy_cpukern_row_bytes(a->dtype, a->k), .bias = a->bias, .y = a->y, .ldy = a->n};
-    if (is_block(a->dtype)) {
+    if (is_block(a->dtype) && a->xq) {
+        t.p.xq = a->xq;
+    } else if (is_block(a->dtype)) {
         quant_task q = {quantize, a->x, a->k, a->scratch};
         if (a->m == 1)
             quant_row_task(&q, 0);
