@@ -5,7 +5,10 @@
 // as GFLOP/s; the fused gate/up + SiLU·mul against two GEMVs; pthreadpool's yield-workers flag.
 //
 // usage: bench_cpukern [--isa NAME] [--threads 1,2] [--ms N per figure] [--dtype NAME] [--load N]
+//                      [--yield] [--kpool]
 //   --load N  runs N busy processes alongside (the "loaded machine" case), killed at exit
+//   --yield   PTHREADPOOL_FLAG_YIELD_WORKERS on every call
+//   --kpool   the kernels' own caller-driven pool (pool.c) instead of pthreadpool
 
 #include <signal.h>
 #include <stdio.h>
@@ -53,6 +56,7 @@ typedef struct run_cfg {
     sy_cpu_isa isa;
     double ms;
     uint32_t flags;
+    int kpool; // use the kernels' own pool instead of pthreadpool
 } run_cfg;
 
 // Seconds per call (best and median of 5 timed batches of ~ms/5 each) for calls cycling over
@@ -117,9 +121,11 @@ static void bench_dtype(const run_cfg *c, sy_cpukern_dtype dt, const int *thread
         for (int64_t i = 0; i < 128 * sh->k; i++) x[i] = (float)(i % 17) * 0.1f - 0.8f;
         void *scratch = aligned_alloc(64, sy_cpukern_linear_scratch_bytes(dt, 128, sh->k) + 64);
         for (int t = 0; t < n_threads; t++) {
-            pthreadpool_t pool = threads[t] > 1 ? pthreadpool_create((size_t)threads[t]) : NULL;
+            pthreadpool_t pool = threads[t] > 1 && !c->kpool ? pthreadpool_create((size_t)threads[t]) : NULL;
+            sy_cpukern_pool *kp = NULL;
+            if (threads[t] > 1 && c->kpool) sy_cpukern_pool_create((uint32_t)threads[t], 50, &kp);
             sy_cpukern_linear_args a = {.dtype = dt, .m = 1, .n = sh->n, .k = sh->k, .x = x, .w = w[0], .y = y,
-                                        .scratch = scratch, .isa = c->isa, .pool_flags = c->flags};
+                                        .scratch = scratch, .isa = c->isa, .pool_flags = c->flags, .kpool = kp};
             double med, best = time_linear(c, a, w, copies, pool, &med, NULL);
             double gbs = (double)bytes / best / 1e9, gbs_med = (double)bytes / med / 1e9;
             double cmed, ccpu, cbest = time_linear(c, a, w, 1, pool, &cmed, &ccpu); // one copy: cache resident
@@ -135,6 +141,7 @@ static void bench_dtype(const run_cfg *c, sy_cpukern_dtype dt, const int *thread
             
             fflush(stdout);
             pthreadpool_destroy(pool);
+            sy_cpukern_pool_destroy(kp);
         }
         for (int i = 0; i < copies; i++) free(w[i]);
         free(x), free(y), free(scratch);
@@ -155,7 +162,9 @@ static void bench_gate_up(const run_cfg *c, sy_cpukern_dtype dt, int threads) {
     float x[576], g[1536], u[1536], h[1536], rw[576];
     for (int i = 0; i < 576; i++) x[i] = (float)(i % 11) * 0.1f - 0.5f, rw[i] = 1.0f;
     sy_cpukern_q8x xq[18];
-    pthreadpool_t pool = threads > 1 ? pthreadpool_create((size_t)threads) : NULL;
+    pthreadpool_t pool = threads > 1 && !c->kpool ? pthreadpool_create((size_t)threads) : NULL;
+    sy_cpukern_pool *kp = NULL;
+    if (threads > 1 && c->kpool) sy_cpukern_pool_create((uint32_t)threads, 50, &kp);
     double best[2] = {1e9, 1e9};
     for (int round = 0; round < 5; round++) {
         for (int mode = 0; mode < 2; mode++) {
@@ -166,14 +175,15 @@ static void bench_gate_up(const run_cfg *c, sy_cpukern_dtype dt, int threads) {
                 sy_cpukern_rmsnorm_quantize(x, rw, k, 1e-5f, NULL, xq);
                 if (mode == 0) {
                     sy_cpukern_linear_args a = {.dtype = dt, .m = 1, .n = n, .k = k, .x = x, .w = wg, .y = g,
-                                                .scratch = xq, .isa = c->isa, .pool_flags = c->flags};
+                                                .xq = xq, .isa = c->isa, .pool_flags = c->flags, .kpool = kp};
                     sy_cpukern_linear(&a, pool);
                     a.w = wu, a.y = u;
                     sy_cpukern_linear(&a, pool);
                     for (int i = 0; i < n; i++) h[i] = g[i] / (1.0f + __builtin_expf(-g[i])) * u[i];
                 } else {
                     sy_cpukern_gate_up_args a = {.dtype = dt, .n = n, .k = k, .x = x, .xq = xq, .w_gate = wg,
-                                                 .w_up = wu, .h = h, .isa = c->isa, .pool_flags = c->flags};
+                                                 .w_up = wu, .h = h, .isa = c->isa, .pool_flags = c->flags,
+                                                 .kpool = kp};
                     sy_cpukern_gate_up_silu(&a, pool);
                 }
             }
@@ -184,6 +194,7 @@ static void bench_gate_up(const run_cfg *c, sy_cpukern_dtype dt, int threads) {
     printf("| %-5s | %d | %8.1f | %8.1f | %5.2fx | %6.2f |\n", sy_cpukern_dtype_name(dt), threads, best[0] * 1e6,
            best[1] * 1e6, best[0] / best[1], 2.0 * (double)bytes / best[1] / 1e9);
     pthreadpool_destroy(pool);
+    sy_cpukern_pool_destroy(kp);
     for (int i = 0; i < 2 * copies; i++) free(w[i]);
 }
 
@@ -217,9 +228,13 @@ int main(int argc, char **argv) {
             c.flags = PTHREADPOOL_FLAG_YIELD_WORKERS;
             continue;
         }
+        if (!strcmp(a, "--kpool")) {
+            c.kpool = 1;
+            continue;
+        }
         if (!v) {
             fprintf(stderr, "usage: bench_cpukern [--isa NAME] [--threads 1|2|1,2] [--ms N] [--dtype NAME] "
-                            "[--load N] [--yield]\n");
+                            "[--load N] [--yield] [--kpool]\n");
             return 2;
         }
         i++;
@@ -243,8 +258,8 @@ int main(int argc, char **argv) {
     start_load(load);
     double bw[2];
     for (int t = 0; t < n_threads; t++) bw[t] = bw_probe(512u << 20, threads[t], 5);
-    printf("# CPU kernels, ISA %s, pool flags %s, %d busy background processes\n", sy_cpu_isa_name(isa),
-           c.flags ? "YIELD_WORKERS" : "0", load);
+    printf("# CPU kernels, ISA %s, pool %s, %d busy background processes\n", sy_cpu_isa_name(isa),
+           c.kpool ? "sy_cpukern_pool (caller-driven)" : c.flags ? "pthreadpool + YIELD_WORKERS" : "pthreadpool", load);
     for (int t = 0; t < n_threads; t++) printf("read bandwidth (probe), %d thread(s): %.2f GB/s\n", threads[t], bw[t]);
     printf("\n(in cache, CPU: one weight copy, bytes per CPU-second × threads, i.e. what the kernel does when it\n"
            " runs, whatever else the machine does; GEMM: 128 rows, wall clock best and per CPU-second)\n\n"

@@ -79,6 +79,9 @@ static void test_all_paths(void) {
 static void test_threads_identical(void) {
     pthreadpool_t p1 = pthreadpool_create(1), p2 = pthreadpool_create(2);
     CHECK(p1 && p2);
+    sy_cpukern_pool *k2 = NULL, *k3 = NULL;
+    CHECK_OK(sy_cpukern_pool_create(2, 50, &k2));
+    CHECK_OK(sy_cpukern_pool_create(3, 0, &k3)); // workers sleep at once: every job wakes them
     const shape cases[] = {{1, 1000, 576}, {17, 200, 576}, {128, 70, 192}};
     for (int isa = SY_CPU_ISA_SCALAR; isa <= (int)sy_cpu_isa_detect(); isa++)
         for (int dt = 0; dt < SY_CPUKERN_DTYPE_COUNT; dt++)
@@ -87,27 +90,32 @@ static void test_threads_identical(void) {
                 size_t row = sy_cpukern_row_bytes((sy_cpukern_dtype)dt, s.k);
                 uint8_t *w = calloc((size_t)s.n, row);
                 float *wf = malloc(sizeof(float) * (size_t)(s.n * s.k)), *x = malloc(sizeof(float) * (size_t)(s.m * s.k));
-                float *y[3];
-                for (int t = 0; t < 3; t++) y[t] = malloc(sizeof(float) * (size_t)(s.m * s.n));
+                float *y[5];
+                for (int t = 0; t < 5; t++) y[t] = malloc(sizeof(float) * (size_t)(s.m * s.n));
                 void *scratch = malloc(sy_cpukern_linear_scratch_bytes((sy_cpukern_dtype)dt, s.m, s.k) + 1);
                 ck_random_weights((sy_cpukern_dtype)dt, s.n, s.k, w, wf);
                 for (int64_t i = 0; i < s.m * s.k; i++) x[i] = ck_uniform(-1.0f, 1.0f);
-                pthreadpool_t pools[3] = {NULL, p1, p2};
-                for (int t = 0; t < 3; t++) {
+                pthreadpool_t pools[5] = {NULL, p1, p2, NULL, NULL};
+                sy_cpukern_pool *kpools[5] = {NULL, NULL, NULL, k2, k3};
+                for (int t = 0; t < 5; t++) {
                     sy_cpukern_linear_args a = {.dtype = (sy_cpukern_dtype)dt, .m = s.m, .n = s.n, .k = s.k, .x = x,
                                                 .w = w, .y = y[t], .scratch = scratch, .isa = (sy_cpu_isa)isa,
-                                                .pool_flags = t == 2 ? PTHREADPOOL_FLAG_YIELD_WORKERS : 0};
+                                                .pool_flags = t == 2 ? PTHREADPOOL_FLAG_YIELD_WORKERS : 0,
+                                                .kpool = kpools[t]};
                     CHECK_OK(sy_cpukern_linear(&a, pools[t]));
                 }
-                CHECK_MSG(!memcmp(y[0], y[1], sizeof(float) * (size_t)(s.m * s.n)) &&
-                              !memcmp(y[0], y[2], sizeof(float) * (size_t)(s.m * s.n)),
+                int same = 1;
+                for (int t = 1; t < 5; t++) same &= !memcmp(y[0], y[t], sizeof(float) * (size_t)(s.m * s.n));
+                CHECK_MSG(same,
                           "%s %s m=%lld: results differ between thread counts",
                           sy_cpu_isa_name((sy_cpu_isa)isa), sy_cpukern_dtype_name((sy_cpukern_dtype)dt), (long long)s.m);
                 free(w), free(wf), free(x), free(scratch);
-                for (int t = 0; t < 3; t++) free(y[t]);
+                for (int t = 0; t < 5; t++) free(y[t]);
             }
     pthreadpool_destroy(p1);
     pthreadpool_destroy(p2);
+    sy_cpukern_pool_destroy(k2);
+    sy_cpukern_pool_destroy(k3);
 }
 
 // A GEMM row equals the GEMV of that row (same per-element operation sequence).

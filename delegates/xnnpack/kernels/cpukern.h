@@ -64,6 +64,10 @@ typedef struct sy_cpukern_q8x {
     int8_t q[SY_CPUKERN_BLOCK];
 } sy_cpukern_q8x;
 
+/// The kernels' own caller-driven thread pool (pool.c): an alternative to pthreadpool for shared
+/// machines — the caller never waits for a worker that has not started a tile.
+typedef struct sy_cpukern_pool sy_cpukern_pool;
+
 /// One linear call. Pointers are borrowed for the call.
 typedef struct sy_cpukern_linear_args {
     sy_cpukern_dtype dtype;
@@ -78,6 +82,7 @@ typedef struct sy_cpukern_linear_args {
     uint32_t pool_flags; // pthreadpool_parallelize_* flags, e.g. PTHREADPOOL_FLAG_YIELD_WORKERS
     const sy_cpukern_q8x *xq; // block dtypes, optional: (m, k/32) activations already quantised
                               // (sy_cpukern_rmsnorm_quantize); then x and scratch are not used
+    sy_cpukern_pool *kpool;   // optional: run on this pool instead of the pthreadpool argument
 } sy_cpukern_linear_args;
 
 /// One fused gate/up call for a single token (see sy_cpukern_gate_up_silu).
@@ -93,6 +98,7 @@ typedef struct sy_cpukern_gate_up_args {
     sy_cpu_isa isa;
     const char *name;
     uint32_t pool_flags;
+    sy_cpukern_pool *kpool; // optional: run on this pool instead of the pthreadpool argument
 } sy_cpukern_gate_up_args;
 
 // --- instruction sets ---
@@ -120,6 +126,17 @@ size_t sy_cpukern_row_bytes(sy_cpukern_dtype dtype, int64_t k);
 sy_status sy_cpukern_weight_check(sy_cpukern_dtype dtype, int64_t n, int64_t k, const char *name);
 /// Scratch bytes a linear call needs (quantised activations; 0 for f32/f16).
 size_t sy_cpukern_linear_scratch_bytes(sy_cpukern_dtype dtype, int64_t m, int64_t k);
+
+// --- the kernels' own pool ---
+
+/// Starts n_threads - 1 workers (the caller is the n-th). Idle workers spin `spin_us`
+/// microseconds, then sleep. Returns SY_ERR_INVALID_ARGUMENT (n_threads 0 or > 64) or
+/// SY_ERR_OUT_OF_MEMORY.
+sy_status sy_cpukern_pool_create(uint32_t n_threads, uint32_t spin_us, sy_cpukern_pool **pool_out);
+/// Stops and joins the workers; accepts NULL.
+void sy_cpukern_pool_destroy(sy_cpukern_pool *pool);
+/// Threads including the caller (1 for NULL).
+uint32_t sy_cpukern_pool_threads(const sy_cpukern_pool *pool);
 
 // --- kernels ---
 

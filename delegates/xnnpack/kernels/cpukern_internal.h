@@ -41,6 +41,9 @@ extern const sy_ck_isa_kernels sy_ck_avx512vnni_kernels;
 void sy_ck_kernels_for(sy_cpu_isa isa, sy_ck_tile_fn tiles_out[SY_CPUKERN_DTYPE_COUNT],
                        sy_ck_quantize_fn *quantize_out);
 
+/// Runs fn(ctx, t) for t in [0, n_tiles) on the kernel pool (NULL: the caller).
+void sy_ck_pool_run(sy_cpukern_pool *p, void (*fn)(void *ctx, size_t tile), void *ctx, size_t n_tiles);
+
 /// Scalar q8 quantisation of one block of 32 (shared by the fused helpers).
 void sy_ck_quantize_block_scalar(const float *x, sy_cpukern_q8x *out);
 

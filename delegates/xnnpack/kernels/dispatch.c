@@ -152,7 +152,24 @@ static void quant_row_task(void *ctx, size_t m) {
 typedef struct tile_task {
     sy_ck_tile_fn fn;
     sy_ck_problem p;
+    int64_t m, n, tiles_n; // for the kernel pool's flat tile index
 } tile_task;
+
+static void quant_row_index(void *ctx, size_t m) { quant_row_task(ctx, m); }
+
+static void gemv_index(void *ctx, size_t t) {
+    const tile_task *tt = ctx;
+    int64_t n0 = (int64_t)t * GEMV_TILE_N, n1 = n0 + GEMV_TILE_N < tt->n ? n0 + GEMV_TILE_N : tt->n;
+    tt->fn(&tt->p, 0, 1, n0, n1);
+}
+
+static void gemm_index(void *ctx, size_t t) {
+    const tile_task *tt = ctx;
+    int64_t m0 = (int64_t)t / tt->tiles_n * GEMM_TILE_M, n0 = (int64_t)t % tt->tiles_n * GEMM_TILE_N;
+    int64_t m1 = m0 + GEMM_TILE_M < tt->m ? m0 + GEMM_TILE_M : tt->m;
+    int64_t n1 = n0 + GEMM_TILE_N < tt->n ? n0 + GEMM_TILE_N : tt->n;
+    tt->fn(&tt->p, m0, m1, n0, n1);
+}
 
 static void gemv_task(void *ctx, size_t n0, size_t nn) {
     const tile_task *t = ctx;
@@ -200,6 +217,7 @@ sy_status sy_cpukern_linear(const sy_cpukern_linear_args *a, pthreadpool_t pool)
     sy_ck_quantize_fn quantize;
     sy_ck_kernels_for(isa, tiles, &quantize);
     t.fn = tiles[a->dtype];
+    t.m = a->m, t.n = a->n, t.tiles_n = (a->n + GEMM_TILE_N - 1) / GEMM_TILE_N;
     t.p = (sy_ck_problem){.k = a->k, .x = a->x, .xq = NULL, .w = a->w,
                           .w_row = sy_cpukern_row_bytes(a->dtype, a->k), .bias = a->bias, .y = a->y, .ldy = a->n};
     if (is_block(a->dtype) && a->xq) {
@@ -208,11 +226,17 @@ sy_status sy_cpukern_linear(const sy_cpukern_linear_args *a, pthreadpool_t pool)
         quant_task q = {quantize, a->x, a->k, a->scratch};
         if (a->m == 1)
             quant_row_task(&q, 0);
+        else if (a->kpool)
+            sy_ck_pool_run(a->kpool, quant_row_index, &q, (size_t)a->m);
         else
             pthreadpool_parallelize_1d(pool, quant_row_task, &q, (size_t)a->m, a->pool_flags);
         t.p.xq = a->scratch;
     }
-    if (a->m == 1)
+    if (a->kpool && a->m == 1)
+        sy_ck_pool_run(a->kpool, gemv_index, &t, (size_t)((a->n + GEMV_TILE_N - 1) / GEMV_TILE_N));
+    else if (a->kpool)
+        sy_ck_pool_run(a->kpool, gemm_index, &t, (size_t)(((a->m + GEMM_TILE_M - 1) / GEMM_TILE_M) * t.tiles_n));
+    else if (a->m == 1)
         pthreadpool_parallelize_1d_tile_1d(pool, gemv_task, &t, (size_t)a->n, GEMV_TILE_N, a->pool_flags);
     else
         pthreadpool_parallelize_2d_tile_2d(pool, gemm_task, &t, (size_t)a->m, (size_t)a->n, GEMM_TILE_M,

@@ -34,6 +34,7 @@ typedef struct gate_up_task {
     sy_ck_problem p; // w and y are set per tile
     const uint8_t *w_gate, *w_up;
     float *h;
+    int64_t n;
 } gate_up_task;
 
 static void gate_up_tile(void *ctx, size_t n0, size_t nn) {
@@ -49,6 +50,12 @@ static void gate_up_tile(void *ctx, size_t n0, size_t nn) {
     for (size_t i = 0; i < nn; i++) t->h[n0 + i] = sy_ck_silu(g[i]) * u[i];
 }
 
+static void gate_up_index(void *ctx, size_t t) {
+    const gate_up_task *g = ctx;
+    size_t n0 = t * GATE_UP_TILE, nn = (size_t)g->n - n0 < GATE_UP_TILE ? (size_t)g->n - n0 : GATE_UP_TILE;
+    gate_up_tile(ctx, n0, nn);
+}
+
 sy_status sy_cpukern_gate_up_silu(const sy_cpukern_gate_up_args *a, pthreadpool_t pool) {
     SY_CHECK(a, SY_ERR_INVALID_ARGUMENT, "gate_up_silu: NULL arguments");
     SY_TRY(sy_cpukern_weight_check(a->dtype, a->n, a->k, a->name));
@@ -61,9 +68,12 @@ sy_status sy_cpukern_gate_up_silu(const sy_cpukern_gate_up_args *a, pthreadpool_
     sy_ck_tile_fn tiles[SY_CPUKERN_DTYPE_COUNT];
     sy_ck_quantize_fn quantize;
     sy_ck_kernels_for(isa, tiles, &quantize);
-    gate_up_task t = {.fn = tiles[a->dtype], .w_gate = a->w_gate, .w_up = a->w_up, .h = a->h};
+    gate_up_task t = {.fn = tiles[a->dtype], .w_gate = a->w_gate, .w_up = a->w_up, .h = a->h, .n = a->n};
     t.p = (sy_ck_problem){.k = a->k, .x = a->x, .xq = a->xq, .w_row = sy_cpukern_row_bytes(a->dtype, a->k),
                           .bias = NULL, .ldy = a->n};
-    pthreadpool_parallelize_1d_tile_1d(pool, gate_up_tile, &t, (size_t)a->n, GATE_UP_TILE, a->pool_flags);
+    if (a->kpool)
+        sy_ck_pool_run(a->kpool, gate_up_index, &t, (size_t)((a->n + GATE_UP_TILE - 1) / GATE_UP_TILE));
+    else
+        pthreadpool_parallelize_1d_tile_1d(pool, gate_up_tile, &t, (size_t)a->n, GATE_UP_TILE, a->pool_flags);
     return SY_OK;
 }
