@@ -135,7 +135,8 @@ def main():
     p.add_argument("--switchyard", default=os.path.join(build, "tools", "switchyard"))
     p.add_argument("--bwprobe", default=os.path.join(build, "benchmarks", "vs_llamacpp", "sy-bwprobe"))
     p.add_argument("--backends", default="xnnpack,portable")
-    p.add_argument("--dtypes", default=",".join(DTYPES), help="subset of " + ",".join(DTYPES))
+    p.add_argument("--dtypes", default=",".join(DTYPES),
+                   help="subset of " + ",".join(DTYPES) + "; 'none' with --random-program runs only that")
     p.add_argument("--threads", default="1,2")
     p.add_argument("--rounds", type=int, default=3, help="A B rounds per (dtype, threads), at least 3")
     p.add_argument("--prompt-len", type=int, default=128)
@@ -146,7 +147,9 @@ def main():
     p.add_argument("--out", default="-", help="markdown table file (default stdout)")
     p.add_argument("--json", help="every sample as JSON")
     a = p.parse_args()
-    a.dtypes = [d for d in a.dtypes.split(",") if d]
+    a.dtypes = [d for d in a.dtypes.split(",") if d and d != "none"]
+    if not a.dtypes and not a.random_program:
+        p.error("nothing to run: no --dtypes and no --random-program")
     bad = [d for d in a.dtypes if d not in DTYPES]
     if bad:
         p.error(f"unknown dtype(s) {bad}; expected some of {DTYPES}")
