@@ -90,9 +90,13 @@ static inline __attribute__((always_inline)) void qk_micro(const sy_ck_problem *
         }
 }
 
-// Constant-argument instantiations, so each (mr, nr) compiles to straight-line code.
+// Constant-argument instantiations, so each (mr, nr) compiles to straight-line code. QK_MICRO is
+// the micro-kernel the tile functions call (qk_micro unless the including file says otherwise).
+#ifndef QK_MICRO
+#define QK_MICRO qk_micro
+#endif
 #define QK_CASE(kind, MR_, NR_)                                                                    \
-    case (MR_)*8 + (NR_): qk_micro(p, kind, m, MR_, n, NR_); break;
+    case (MR_)*8 + (NR_): QK_MICRO(p, kind, m, MR_, n, NR_); break;
 
 #define QK_TILE_FN(name, kind)                                                                     \
     static void name(const sy_ck_problem *p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {     \
