@@ -33,7 +33,6 @@ extern const sy_ck_isa_kernels sy_ck_scalar_kernels;
 #if defined(__x86_64__) || defined(_M_X64)
 #define SY_CK_X86 1
 extern const sy_ck_isa_kernels sy_ck_avx2_kernels;
-extern const sy_ck_isa_kernels sy_ck_avx512_kernels;
 extern const sy_ck_isa_kernels sy_ck_avx512vnni_kernels;
 #endif
 
