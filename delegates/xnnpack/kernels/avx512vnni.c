@@ -1,5 +1,5 @@
 // AVX-512 VNNI kernels for block dtypes: one vpdpbusd (256-bit, AVX512VL) per 32-element block
-// and activation row, 4 × 4 micro-tiles in the 32 vector registers. f32/f16 use avx512.c.
+// and activation row, 4 × 4 micro-tiles in the 32 vector registers. f32/f16 use avx2.c.
 // (A 512-bit kernel taking two blocks per vpdpbusd was 17-25 % slower on Zen 4, which splits
 // 512-bit ops in two: see the git history of x86_quant512.h.)
 
