@@ -9,6 +9,7 @@
 //   --load N  runs N busy processes alongside (the "loaded machine" case), killed at exit
 //   --yield   PTHREADPOOL_FLAG_YIELD_WORKERS on every call
 //   --kpool   the kernels' own caller-driven pool (pool.c) instead of pthreadpool
+//   --decode-step N  instead of the tables: N tokens of every linear of a 135M decode step
 
 #include <signal.h>
 #include <stdio.h>
@@ -198,6 +199,58 @@ static void bench_gate_up(const run_cfg *c, sy_cpukern_dtype dt, int threads) {
     for (int i = 0; i < 2 * copies; i++) free(w[i]);
 }
 
+// Every linear of one SmolLM2-135M decode step (30 layers of q, k, v, o, gate, up, down, then the
+// tied LM head), each with its own weights, as a decode step streams them: tokens/s of the
+// linears alone, an upper bound for a whole decode step with these kernels.
+static void bench_decode_step(const run_cfg *c, sy_cpukern_dtype dt, int threads, int tokens) {
+    enum { LAYERS = 30, PER = 7 };
+    static const int64_t nk[PER][2] = {{576, 576}, {192, 576}, {192, 576}, {576, 576},
+                                       {1536, 576}, {1536, 576}, {576, 1536}};
+    uint8_t *w[LAYERS * PER + 1];
+    size_t total = 0;
+    for (int l = 0; l <= LAYERS * PER; l++) {
+        int64_t n = l < LAYERS * PER ? nk[l % PER][0] : 49152, k = l < LAYERS * PER ? nk[l % PER][1] : 576;
+        size_t bytes = (size_t)n * sy_cpukern_row_bytes(dt, k);
+        w[l] = aligned_alloc(64, (bytes + 63) / 64 * 64);
+        fill_weights(dt, w[l], bytes, n, k);
+        total += bytes;
+    }
+    float x[1536], y[49152];
+    for (int i = 0; i < 1536; i++) x[i] = (float)(i % 13) * 0.1f - 0.6f;
+    sy_cpukern_q8x xq[48];
+    pthreadpool_t pool = threads > 1 && !c->kpool ? pthreadpool_create((size_t)threads) : NULL;
+    sy_cpukern_pool *kp = NULL;
+    if (threads > 1 && c->kpool) sy_cpukern_pool_create((uint32_t)threads, 50, &kp);
+    double best = 1e30, times[64];
+    int nt = tokens < 64 ? tokens : 64;
+    for (int t = 0; t < nt + 1; t++) { // the first token warms up
+        double t0 = bw_now();
+        for (int l = 0; l <= LAYERS * PER; l++) {
+            int64_t n = l < LAYERS * PER ? nk[l % PER][0] : 49152, k = l < LAYERS * PER ? nk[l % PER][1] : 576;
+            sy_cpukern_linear_args a = {.dtype = dt, .m = 1, .n = n, .k = k, .x = x, .w = w[l], .y = y,
+                                        .scratch = xq, .isa = c->isa, .pool_flags = c->flags, .kpool = kp};
+            sy_cpukern_linear(&a, pool);
+        }
+        double dtm = bw_now() - t0;
+        if (t) times[t - 1] = dtm;
+        if (t && dtm < best) best = dtm;
+    }
+    for (int i = 0; i < nt; i++)
+        for (int j = i + 1; j < nt; j++)
+            if (times[j] < times[i]) {
+                double tmp = times[i];
+                times[i] = times[j], times[j] = tmp;
+            }
+    double med = times[nt / 2];
+    printf("| %-5s | %d | %s | %7.1f | %7.1f | %6.1f | %6.2f | %6.2f |\n", sy_cpukern_dtype_name(dt), threads,
+           c->kpool ? "sy_cpukern_pool" : c->flags ? "pthreadpool+yield" : "pthreadpool", 1.0 / med, 1.0 / best,
+           (double)total / 1e6, (double)total / med / 1e9, (double)total / best / 1e9);
+    fflush(stdout);
+    pthreadpool_destroy(pool);
+    sy_cpukern_pool_destroy(kp);
+    for (int l = 0; l <= LAYERS * PER; l++) free(w[l]);
+}
+
 static pid_t load_pids[8];
 static int n_load;
 static void start_load(int n) {
@@ -221,7 +274,7 @@ static void stop_load(void) {
 
 int main(int argc, char **argv) {
     run_cfg c = {.isa = SY_CPU_ISA_AUTO, .ms = 300, .flags = 0};
-    int threads[2] = {1, 2}, n_threads = 2, only = -1, load = 0;
+    int threads[2] = {1, 2}, n_threads = 2, only = -1, load = 0, step_tokens = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--yield")) {
@@ -234,7 +287,7 @@ int main(int argc, char **argv) {
         }
         if (!v) {
             fprintf(stderr, "usage: bench_cpukern [--isa NAME] [--threads 1|2|1,2] [--ms N] [--dtype NAME] "
-                            "[--load N] [--yield] [--kpool]\n");
+                            "[--load N] [--yield] [--kpool] [--decode-step N]\n");
             return 2;
         }
         i++;
@@ -247,6 +300,8 @@ int main(int argc, char **argv) {
             n_threads = sscanf(v, "%d,%d", &threads[0], &threads[1]);
         } else if (!strcmp(a, "--ms")) {
             c.ms = atof(v);
+        } else if (!strcmp(a, "--decode-step")) {
+            step_tokens = atoi(v);
         } else if (!strcmp(a, "--load")) {
             load = atoi(v);
         } else if (!strcmp(a, "--dtype")) {
@@ -261,6 +316,15 @@ int main(int argc, char **argv) {
     printf("# CPU kernels, ISA %s, pool %s, %d busy background processes\n", sy_cpu_isa_name(isa),
            c.kpool ? "sy_cpukern_pool (caller-driven)" : c.flags ? "pthreadpool + YIELD_WORKERS" : "pthreadpool", load);
     for (int t = 0; t < n_threads; t++) printf("read bandwidth (probe), %d thread(s): %.2f GB/s\n", threads[t], bw[t]);
+    if (step_tokens > 0) { // only the whole-decode-step figure
+        printf("\n| dtype | thr | pool | linears tok/s median | best | weight MB | GB/s median | GB/s best |\n"
+               "|---|---|---|---|---|---|---|---|\n");
+        for (int d = 0; d < SY_CPUKERN_DTYPE_COUNT; d++)
+            for (int t = 0; t < n_threads; t++)
+                if (only < 0 || only == d) bench_decode_step(&c, (sy_cpukern_dtype)d, threads[t], step_tokens);
+        stop_load();
+        return 0;
+    }
     printf("\n(in cache, CPU: one weight copy, bytes per CPU-second × threads, i.e. what the kernel does when it\n"
            " runs, whatever else the machine does; GEMM: 128 rows, wall clock best and per CPU-second)\n\n"
            "| dtype | shape | thr | GEMV µs (best) | GB/s best | GB/s median | of probe | GB/s in cache, CPU | "
