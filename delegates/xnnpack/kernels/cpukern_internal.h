@@ -1,0 +1,49 @@
+#pragma once
+
+// Inside the CPU kernel library: one tile function per (ISA, weight dtype). A tile function
+// computes Y[m0..m1) × [n0..n1) of one linear call; the dispatcher (dispatch.c) cuts the
+// output into fixed tiles and hands them to the thread pool.
+
+#include <stdint.h>
+
+#include "delegates/xnnpack/kernels/cpukern.h"
+
+/// One linear call as the tile functions see it (all borrowed).
+typedef struct sy_ck_problem {
+    int64_t k;                // row length
+    const float *x;           // (m, k) f32 activations (f32 / f16 weights)
+    const sy_cpukern_q8x *xq; // (m, k/32) quantised activations (block dtypes)
+    const uint8_t *w;         // (n, row_bytes) weights
+    size_t w_row;             // bytes per weight row
+    const float *bias;        // (n) or NULL
+    float *y;                 // (m, ldy)
+    int64_t ldy;              // y row stride (n)
+} sy_ck_problem;
+
+typedef void (*sy_ck_tile_fn)(const sy_ck_problem *p, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
+typedef void (*sy_ck_quantize_fn)(const float *x, int64_t k, sy_cpukern_q8x *xq);
+
+/// The kernels of one ISA; NULL entries fall back to the next lower ISA's.
+typedef struct sy_ck_isa_kernels {
+    sy_ck_tile_fn tile[SY_CPUKERN_DTYPE_COUNT];
+    sy_ck_quantize_fn quantize; // one row of k (multiple of 32)
+} sy_ck_isa_kernels;
+
+extern const sy_ck_isa_kernels sy_ck_scalar_kernels;
+#if defined(__x86_64__) || defined(_M_X64)
+#define SY_CK_X86 1
+extern const sy_ck_isa_kernels sy_ck_avx2_kernels;
+extern const sy_ck_isa_kernels sy_ck_avx512vnni_kernels;
+#endif
+
+/// The resolved kernels for `isa` (never AUTO), lower ISAs filling gaps.
+void sy_ck_kernels_for(sy_cpu_isa isa, sy_ck_tile_fn tiles_out[SY_CPUKERN_DTYPE_COUNT],
+                       sy_ck_quantize_fn *quantize_out);
+
+/// Runs fn(ctx, t) for t in [0, n_tiles) on the kernel pool (NULL: the caller).
+void sy_ck_pool_run(sy_cpukern_pool *p, void (*fn)(void *ctx, size_t tile), void *ctx, size_t n_tiles);
+
+/// Scalar q8 quantisation of one block of 32 (shared by the fused helpers).
+void sy_ck_quantize_block_scalar(const float *x, sy_cpukern_q8x *out);
+
+static inline float sy_ck_silu(float g) { return g / (1.0f + __builtin_expf(-g)); }
