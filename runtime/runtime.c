@@ -417,39 +417,35 @@ sy_status sy_runtime_set_input(sy_runtime *rt, const char *name, const sy_tensor
     return SY_OK;
 }
 
-static int64_t load_int(const void *data, sy_dtype dt, int64_t i) {
-    if (dt == SY_DTYPE_I64) { int64_t x; memcpy(&x, (const char *)data + 8 * i, 8); return x; }
-    if (dt == SY_DTYPE_I32) { int32_t x; memcpy(&x, (const char *)data + 4 * i, 4); return x; }
-    return ((const uint8_t *)data)[i];
-}
-
-/// Checks data-dependent bounds of values the caller gave (token ids, cache positions) before
-/// any partition runs, so a bad call changes no state whatever the delegates do.
+/// Runs the data checks of the op records (token ids, cache positions, ...) for every node whose
+/// checked inputs are all values the caller gave, before any partition runs, so a bad call
+/// changes no state whatever the delegates do. Values made inside a partition are checked by
+/// the delegate (through the host's check_node_data).
 static sy_status check_input_data(const sy_runtime *rt) {
     const sy_graph_view *g = rt->g;
     for (uint32_t n = 0; n < g->n_nodes; n++) {
         const sy_node_info *node = &g->nodes[n];
-        if (node->op == SY_OP_EMBEDDING && g->values[node->inputs[1]].role == SY_ROLE_INPUT) {
-            uint32_t ids = node->inputs[1];
-            int64_t vocab = rt->shapes[node->inputs[0]].dims[0], count = sy_tensor_numel(&rt->shapes[ids]);
-            for (int64_t i = 0; i < count; i++) {
-                int64_t id = load_int(rt->value_data[ids], g->values[ids].dtype, i);
-                SY_CHECK(id >= 0 && id < vocab, SY_ERR_OUT_OF_RANGE,
-                         "input '%s': token id %lld at index %lld is out of range [0, %lld) (node '%s')",
-                         g->values[ids].name, (long long)id, (long long)i, (long long)vocab, node->name);
+        const sy_op_def *def = sy_op_get(node->op);
+        if (!def || !def->record || !def->record->check_data) continue;
+        uint32_t mask = def->record->data_inputs, first = UINT32_MAX;
+        int from_caller = mask != 0;
+        sy_tensor in[16];
+        for (uint32_t i = 0; i < node->n_inputs; i++) {
+            uint32_t v = node->inputs[i];
+            if (v == SY_NO_VALUE) {
+                memset(&in[i], 0, sizeof in[i]);
+                from_caller &= !(mask >> i & 1u);
+                continue;
             }
+            in[i] = rt->shapes[v];
+            in[i].data = rt->value_data[v];
+            if (!(mask >> i & 1u)) continue;
+            from_caller &= g->values[v].role == SY_ROLE_INPUT;
+            if (first == UINT32_MAX) first = v;
         }
-        int cache_op = node->op == SY_OP_UPDATE_CACHE || node->op == SY_OP_SDPA_WITH_KV_CACHE;
-        if (!cache_op) continue;
-        uint32_t pos = node->inputs[node->op == SY_OP_UPDATE_CACHE ? 2 : 5];
-        uint32_t cache = node->inputs[node->op == SY_OP_UPDATE_CACHE ? 0 : 3];
-        if (g->values[pos].role != SY_ROLE_INPUT) continue;
-        SY_CHECK(sy_tensor_numel(&rt->shapes[pos]) >= 1, SY_ERR_SHAPE, "input '%s' is empty", g->values[pos].name);
-        int64_t start = load_int(rt->value_data[pos], g->values[pos].dtype, 0);
-        int64_t t = rt->shapes[node->inputs[1]].dims[2], s = rt->shapes[cache].dims[2];
-        SY_CHECK(start >= 0 && start + t <= s, SY_ERR_OUT_OF_RANGE,
-                 "input '%s': cache position %lld + %lld tokens is past the cache length %lld (node '%s')",
-                 g->values[pos].name, (long long)start, (long long)t, (long long)s, node->name);
+        if (!from_caller) continue;
+        sy_status st = sy_op_check_node_data(g, n, in);
+        if (st != SY_OK) return sy_error_prefix(st, "input '%s'", g->values[first].name);
     }
     return SY_OK;
 }

@@ -85,3 +85,8 @@ sy_status sy_infer_CAST(const sy_node_info *node, const sy_tensor *inputs, sy_te
     sy_rule_set_output(&outputs[0], (sy_dtype)dtype, inputs[0].rank, inputs[0].dims);
     return SY_OK;
 }
+
+// --- op records (attributes the host checks; docs/OPS.md specifies them) ---
+
+SY_OP_RECORD(GELU, .attrs = {{"approximate", SY_ATTR_INT, 0, 0, 0}});
+SY_OP_RECORD(CAST, .attrs = {{"dtype", SY_ATTR_INT, 1, 0, 0}});

@@ -215,3 +215,45 @@ sy_status sy_infer_GATHER(const sy_node_info *node, const sy_tensor *inputs, sy_
     sy_rule_set_output(&outputs[0], x->dtype, x->rank, dims);
     return SY_OK;
 }
+
+// --- data checks and op records ---
+
+// Every id must index a row of the table: [0, V).
+static sy_status check_embedding_ids(const sy_node_info *node, const sy_tensor *inputs) {
+    const sy_tensor *ids = &inputs[1];
+    int64_t v = inputs[0].dims[0], n = sy_tensor_numel(ids);
+    (void)node;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t id = sy_rule_load_index(ids, i);
+        SY_CHECK(id >= 0 && id < v, SY_ERR_OUT_OF_RANGE, "token id %lld at index %lld is out of range [0, %lld)",
+                 (long long)id, (long long)i, (long long)v);
+    }
+    return SY_OK;
+}
+
+// Every index must pick a slice of axis `axis`: [0, dims[axis]) (no negative indices).
+static sy_status check_gather_indices(const sy_node_info *node, const sy_tensor *inputs) {
+    const sy_tensor *x = &inputs[0], *idx = &inputs[1];
+    uint32_t a;
+    SY_TRY(sy_normalize_axis(sy_op_attr_int(node, "axis"), x->rank, "attribute 'axis'", &a));
+    int64_t dim = x->dims[a], n = sy_tensor_numel(idx);
+    for (int64_t j = 0; j < n; j++) {
+        int64_t k = sy_rule_load_index(idx, j);
+        SY_CHECK(k >= 0 && k < dim, SY_ERR_OUT_OF_RANGE,
+                 "index %lld at position %lld is out of range [0, %lld) of axis %u", (long long)k, (long long)j,
+                 (long long)dim, a);
+    }
+    return SY_OK;
+}
+
+SY_OP_RECORD(EMBEDDING, .data_inputs = 1u << 1, .check_data = check_embedding_ids);
+SY_OP_RECORD(RESHAPE, .attrs = {{"shape", SY_ATTR_INTS, 1, 0, 0}});
+SY_OP_RECORD(TRANSPOSE, .attrs = {{"perm", SY_ATTR_INTS, 1, 0, 0}});
+SY_OP_RECORD(SLICE, .attrs = {{"axis", SY_ATTR_INT, 1, 0, 0},
+                              {"start", SY_ATTR_INT, 0, 0, 0},
+                              {"end", SY_ATTR_INT, 0, INT64_MAX, 0},
+                              {"step", SY_ATTR_INT, 0, 1, 0}});
+SY_OP_RECORD(CONCAT, .attrs = {{"axis", SY_ATTR_INT, 1, 0, 0}});
+SY_OP_RECORD(EXPAND, .attrs = {{"shape", SY_ATTR_INTS, 1, 0, 0}});
+SY_OP_RECORD(GATHER, .attrs = {{"axis", SY_ATTR_INT, 0, 0, 0}}, .data_inputs = 1u << 1,
+             .check_data = check_gather_indices);

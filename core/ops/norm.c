@@ -49,3 +49,9 @@ sy_status sy_infer_RMS_NORM(const sy_node_info *node, const sy_tensor *inputs, s
 sy_status sy_infer_LAYER_NORM(const sy_node_info *node, const sy_tensor *inputs, sy_tensor *outputs) {
     return last_axis_norm_rule(node, inputs, outputs, 1e-5f);
 }
+
+// --- op records ---
+
+SY_OP_RECORD(SOFTMAX, .attrs = {{"axis", SY_ATTR_INT, 0, -1, 0}});
+SY_OP_RECORD(RMS_NORM, .attrs = {{"eps", SY_ATTR_FLOAT, 0, 0, 1e-6f}});
+SY_OP_RECORD(LAYER_NORM, .attrs = {{"eps", SY_ATTR_FLOAT, 0, 0, 1e-5f}});

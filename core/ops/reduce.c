@@ -52,3 +52,11 @@ sy_status sy_infer_MEAN(const sy_node_info *node, const sy_tensor *inputs, sy_te
 sy_status sy_infer_MAX(const sy_node_info *node, const sy_tensor *inputs, sy_tensor *outputs) {
     return reduce_rule(node, inputs, outputs, SY_DTYPES_FLOAT_INT);
 }
+
+// --- op records ---
+
+#define SY_REDUCE_ATTRS_ .attrs = {{"axes", SY_ATTR_INTS, 0, 0, 0}, {"keepdim", SY_ATTR_INT, 0, 0, 0}}
+SY_OP_RECORD(SUM, SY_REDUCE_ATTRS_);
+SY_OP_RECORD(MEAN, SY_REDUCE_ATTRS_);
+SY_OP_RECORD(MAX, SY_REDUCE_ATTRS_);
+#undef SY_REDUCE_ATTRS_

@@ -153,6 +153,7 @@ static sy_status portable_execute(sy_backend *b, sy_kernel *k, const sy_exec_arg
             }
         }
         sy_status st = b->host->infer_node(b->host->host, g, n, in, out);
+        if (st == SY_OK) st = b->host->check_node_data(b->host->host, g, n, in); // before any write
         if (st != SY_OK) return st;
         for (uint32_t o = 0; o < node->n_outputs; o++) {
             uint32_t v = node->outputs[o];
