@@ -433,6 +433,10 @@ sy_status sy_vk_record_steps(sy_kernel *k, int dry_run) {
             .in_t = in_t,
             .out_t = out_t,
         };
+        // The op record's data checks (ids, indices, cache positions) on the host-read inputs,
+        // before anything is recorded: a refused call submits nothing.
+        if (!dry_run && SY_HOST_HAS(k->be->host, check_node_data))
+            SY_VK_TRY(k->be->host->check_node_data(k->be->host->host, k->graph, s->node, in_t));
         SY_VK_TRY(s->impl->record(&ctx));
     }
     return SY_OK;

@@ -212,9 +212,6 @@ size_t xnn_scratch_sdpa_kv(const sy_graph_view *, const sy_node_info *);
 
 /// Reads element 0 of a start_pos tensor (i32 or i64, at least one element).
 int64_t xnn_read_start(const sy_tensor *t);
-/// Validates a cache write of `tokens` rows at `start` into a cache of `cache_len` rows.
-sy_status xnn_check_cache_range(const xnn_kernel_ctx *ctx, int64_t start, int64_t tokens,
-                                int64_t cache_len);
 
 // --- the fused attention kernel (ops/attention.c) ---
 

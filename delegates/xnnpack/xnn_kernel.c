@@ -789,6 +789,11 @@ static sy_status run_node(xnn_kernel *k, const plan *p, segment *seg, char *scra
         .scratch = scratch ? scratch + k->op_scratch_offset : NULL,
         .op = seg->kind == XNN_MODE_OPERATOR ? &seg->op : NULL,
     };
+    // The op record's data checks (ids, indices, cache positions), before the kernel writes.
+    if (SY_HOST_HAS(&k->be->host, check_node_data)) {
+        sy_status st = k->be->host.check_node_data(k->be->host.host, k->graph, nid, in);
+        if (st != SY_OK) return st;
+    }
     const xnn_op_entry *e = xnn_op_find(node->op);
     return seg->kind == XNN_MODE_OPERATOR ? e->run_op(&ctx) : e->run(&ctx);
 }

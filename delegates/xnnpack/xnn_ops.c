@@ -172,15 +172,3 @@ int64_t xnn_read_start(const sy_tensor *t) {
     return ((const int64_t *)t->data)[0];
 }
 
-sy_status xnn_check_cache_range(const xnn_kernel_ctx *ctx, int64_t start, int64_t tokens,
-                                int64_t cache_len) {
-    if (start < 0 || tokens < 0 || start > cache_len - tokens) {
-        return xnn_error(ctx->be, SY_ERR_OUT_OF_RANGE,
-                         "node #%u '%s' (%s): cache position %lld + %lld tokens is past the cache "
-                         "length %lld",
-                         ctx->node_id, ctx->node->name ? ctx->node->name : "",
-                         xnn_op_name(ctx->node->op), (long long)start, (long long)tokens,
-                         (long long)cache_len);
-    }
-    return SY_OK;
-}

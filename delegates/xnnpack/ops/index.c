@@ -28,16 +28,6 @@ static int64_t load_index(const void *index, int i64, int64_t i) {
     return i64 ? ((const int64_t *)index)[i] : (int64_t)((const int32_t *)index)[i];
 }
 
-// The position of the first index outside [0, dim), or -1 when all are valid.
-static int64_t first_bad_index(const sy_tensor *index, int64_t n, int64_t dim) {
-    const int i64 = index->dtype == SY_DTYPE_I64;
-    for (int64_t i = 0; i < n; i++) {
-        const int64_t k = load_index(index->data, i64, i);
-        if (k < 0 || k >= dim) return i;
-    }
-    return -1;
-}
-
 static void index_rows(void *p, size_t task) {
     const index_job *j = p;
     const int64_t r0 = (int64_t)task * j->rows_per_task;
@@ -82,14 +72,7 @@ int xnn_supports_embedding(const sy_graph_view *graph, const sy_node_info *node,
 sy_status xnn_run_embedding(const xnn_kernel_ctx *ctx) {
     const sy_tensor *table = &ctx->in[0], *ids = &ctx->in[1]; // table [V, D], ids [...]
     const int64_t v = table->dims[0], n = sy_tensor_numel(ids);
-    const int64_t bad = first_bad_index(ids, n, v);
-    if (bad >= 0) {
-        return xnn_error(ctx->be, SY_ERR_OUT_OF_RANGE,
-                         "node #%u '%s' (embedding): token id %lld at index %lld is out of range [0, %lld)",
-                         ctx->node_id, ctx->node->name ? ctx->node->name : "",
-                         (long long)load_index(ids->data, ids->dtype == SY_DTYPE_I64, bad), (long long)bad,
-                         (long long)v);
-    }
+    // ids were checked against [0, V) by the op's data check (the host's check_node_data)
     index_job j = {
         .src = table->data,
         .dst = ctx->out[0].data, // [..., D]
@@ -129,15 +112,7 @@ sy_status xnn_run_gather(const xnn_kernel_ctx *ctx) {
     if (axis < 0) axis += x->rank;
     const uint32_t a = (uint32_t)axis;
     const int64_t dim = x->dims[a], len = idx->dims[0];
-    const int64_t bad = first_bad_index(idx, len, dim);
-    if (bad >= 0) {
-        return xnn_error(ctx->be, SY_ERR_OUT_OF_RANGE,
-                         "node #%u '%s' (gather): index %lld at position %lld is out of range [0, %lld) of "
-                         "axis %u",
-                         ctx->node_id, ctx->node->name ? ctx->node->name : "",
-                         (long long)load_index(idx->data, idx->dtype == SY_DTYPE_I64, bad), (long long)bad,
-                         (long long)dim, a);
-    }
+    // indices were checked against [0, dim) by the op's data check
     int64_t outer = 1, inner = 1; // x viewed as [outer, dim, inner]
     for (uint32_t i = 0; i < a; i++) outer *= x->dims[i];
     for (uint32_t i = a + 1; i < x->rank; i++) inner *= x->dims[i];

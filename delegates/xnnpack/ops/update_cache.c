@@ -20,14 +20,8 @@ int xnn_supports_update_cache(const sy_graph_view *graph, const sy_node_info *no
 
 sy_status xnn_run_update_cache(const xnn_kernel_ctx *ctx) {
     const sy_tensor *cache = &ctx->in[0], *src = &ctx->in[1];
-    if (sy_tensor_numel(&ctx->in[2]) < 1) {
-        return xnn_error(ctx->be, SY_ERR_SHAPE, "node #%u '%s' (update_cache): start_pos is empty",
-                         ctx->node_id, ctx->node->name ? ctx->node->name : "");
-    }
-    const int64_t start = xnn_read_start(&ctx->in[2]);
+    const int64_t start = xnn_read_start(&ctx->in[2]); // checked by the op's data check
     const int64_t tokens = src->dims[2], cache_len = cache->dims[2];
-    sy_status st = xnn_check_cache_range(ctx, start, tokens, cache_len);
-    if (st != SY_OK) return st;
     if (src->dims[0] != cache->dims[0] || src->dims[1] != cache->dims[1] || src->dims[3] != cache->dims[3]) {
         return xnn_error(ctx->be, SY_ERR_SHAPE, "node #%u '%s' (update_cache): new rows do not fit the cache",
                          ctx->node_id, ctx->node->name ? ctx->node->name : "");
