@@ -121,9 +121,15 @@ static int supports(sy_backend *backend, const sy_graph_view *graph, uint32_t no
         const uint32_t v = i < node->n_inputs ? node->inputs[i] : node->outputs[i - node->n_inputs];
         if (v == SY_NO_VALUE) continue;
         if (v >= graph->n_values) return xnn_refuse(reason, reason_size, "value #%u out of range", v);
-        if (graph->values[v].rank > XNN_MAX_TENSOR_DIMS)
-            return xnn_refuse(reason, reason_size, "rank %u is above XNNPACK's %d", graph->values[v].rank,
-                              XNN_MAX_TENSOR_DIMS);
+        const sy_value_info *vi = &graph->values[v];
+        if (vi->rank > XNN_MAX_TENSOR_DIMS)
+            return xnn_refuse(reason, reason_size, "rank %u is above XNNPACK's %d", vi->rank, XNN_MAX_TENSOR_DIMS);
+        // A static dim of 0 is legal, but libXNNPACK asserts (aborting the process) on empty
+        // tensors in several operators; portable runs them. Our own kernels (run) handle them.
+        // Symbolic dims are >= 1, so the declared dims tell.
+        for (uint32_t d = 0; d < vi->rank && (e->define || e->create_op) && !e->run; d++)
+            if (vi->dims[d] == 0)
+                return xnn_refuse(reason, reason_size, "'%s' has no elements (dim %u is 0)", vi->name, d);
     }
     return e->supports(graph, node, reason, reason_size);
 }

@@ -183,3 +183,24 @@ enum xnn_status xnn_define_unary_op(xnn_define_ctx *ctx) {
                               x, y);
     }
 }
+
+// sqrt, rsqrt and relu as custom kernels: the 2022 library's square root gives -0 for negative
+// inputs (so 1 / sqrt(-1) was -inf), and its clamp turns NaN into 0. These match portable on
+// NaN, +-inf, -0 and denormals (docs/OPS.md, "Special values"); they are memory-bound anyway.
+sy_status xnn_run_unary_exact(const xnn_kernel_ctx *ctx) {
+    const float *x = ctx->in[0].data; // any shape, f32
+    float *y = ctx->out[0].data;      // same shape
+    const int64_t n = sy_tensor_numel(&ctx->in[0]);
+    switch (ctx->node->op) {
+    case SY_OP_SQRT:
+        for (int64_t i = 0; i < n; i++) y[i] = sqrtf(x[i]);
+        break;
+    case SY_OP_RSQRT:
+        for (int64_t i = 0; i < n; i++) y[i] = 1.0f / sqrtf(x[i]);
+        break;
+    default: // relu: NaN stays NaN, -0 becomes +0 (as portable)
+        for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : x[i] != x[i] ? x[i] : 0.0f;
+        break;
+    }
+    return SY_OK;
+}
