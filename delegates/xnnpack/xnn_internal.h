@@ -160,6 +160,8 @@ int xnn_supports_binary(const sy_graph_view *, const sy_node_info *, char *, siz
 enum xnn_status xnn_define_binary_op(xnn_define_ctx *);
 int xnn_supports_unary(const sy_graph_view *, const sy_node_info *, char *, size_t);
 enum xnn_status xnn_define_unary_op(xnn_define_ctx *);
+int xnn_supports_clamp(const sy_graph_view *graph, const sy_node_info *node, char *reason, size_t reason_size);
+sy_status xnn_run_clamp(const xnn_kernel_ctx *ctx);
 /// sqrt, rsqrt and relu as custom kernels that keep IEEE special values (NaN, -0, denormals).
 sy_status xnn_run_unary_exact(const xnn_kernel_ctx *ctx);
 int xnn_supports_linear(const sy_graph_view *, const sy_node_info *, char *, size_t);

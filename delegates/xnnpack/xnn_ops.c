@@ -92,6 +92,7 @@ static const xnn_op_entry kTable[SY_OP_COUNT] = {
     [SY_OP_EXPAND] = {.supports = xnn_supports_expand, .run = xnn_run_expand},
     [SY_OP_SDPA_WITH_KV_CACHE] = {.supports = xnn_supports_sdpa_kv, .run = xnn_run_sdpa_kv,
                                   .scratch = xnn_scratch_sdpa_kv},
+    [SY_OP_CLAMP] = {.supports = xnn_supports_clamp, .run = xnn_run_clamp},
 };
 
 const xnn_op_entry *xnn_op_find(sy_op op) {
