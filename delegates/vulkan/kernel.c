@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "delegates/vulkan/vk_ops.h"
+#include "switchyard/delegate_kit.h"
 
 #define NONE UINT32_MAX
 #define STAGING_ALIGN 256
@@ -435,8 +436,7 @@ sy_status sy_vk_record_steps(sy_kernel *k, int dry_run) {
         };
         // The op record's data checks (ids, indices, cache positions) on the host-read inputs,
         // before anything is recorded: a refused call submits nothing.
-        if (!dry_run && SY_HOST_HAS(k->be->host, check_node_data))
-            SY_VK_TRY(k->be->host->check_node_data(k->be->host->host, k->graph, s->node, in_t));
+        if (!dry_run) SY_VK_TRY(sy_kit_check_node_data(k->be->host, k->graph, s->node, in_t));
         SY_VK_TRY(s->impl->record(&ctx));
     }
     return SY_OK;

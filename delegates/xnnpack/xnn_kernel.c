@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "delegates/xnnpack/xnn_kernel.h"
+#include "switchyard/delegate_kit.h"
 
 #define NONE UINT32_MAX
 #define SLOT_ALIGN 64
@@ -790,10 +791,8 @@ static sy_status run_node(xnn_kernel *k, const plan *p, segment *seg, char *scra
         .op = seg->kind == XNN_MODE_OPERATOR ? &seg->op : NULL,
     };
     // The op record's data checks (ids, indices, cache positions), before the kernel writes.
-    if (SY_HOST_HAS(&k->be->host, check_node_data)) {
-        sy_status st = k->be->host.check_node_data(k->be->host.host, k->graph, nid, in);
-        if (st != SY_OK) return st;
-    }
+    sy_status st = sy_kit_check_node_data(&k->be->host, k->graph, nid, in);
+    if (st != SY_OK) return st;
     const xnn_op_entry *e = xnn_op_find(node->op);
     return seg->kind == XNN_MODE_OPERATOR ? e->run_op(&ctx) : e->run(&ctx);
 }
