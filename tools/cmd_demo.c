@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/status.h"
-#include "runtime/decoder.h"
+#include "importers/decoder.h"
 #include "runtime/registry.h"
 #include "runtime/runtime.h"
 #include "tools/cli.h"

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "runtime/decoder.h"
+#include "importers/decoder.h"
 #include "runtime/plugin.h"
 #include "runtime/registry.h"
 #include "runtime/runtime.h"
