@@ -362,7 +362,7 @@ static sy_status place_values(sy_kernel *k) {
                                k->label, vi->name, is_int ? "integer" : "host-read");
         v->narrow = v->on_device && vi->dtype == SY_DTYPE_I64;
         size_t numel = value_numel_bound(vi);
-        v->dev_bytes = v->narrow ? numel * 4 : numel * sy_dtype_size_inline(vi->dtype);
+        v->dev_bytes = v->narrow ? numel * 4 : vi->nbytes; // nbytes: sy_shape_nbytes at the bounds
         if (v->role == SY_ROLE_CONSTANT && v->on_device && !vi->data)
             return sy_vk_error(k->be, SY_ERR_INVALID_ARGUMENT, "vulkan: %s: constant '%s' has no data", k->label,
                                vi->name);

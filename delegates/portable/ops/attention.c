@@ -63,7 +63,7 @@ static int64_t get_start(const sy_tensor *start_pos) { return sy_load_i_inline(s
 // cache[:, :, start:start + T, :] = src. cache: (B, H, S, D), src: (B, H, T, D), same dtype.
 static void write_rows(const sy_tensor *cache, const sy_tensor *src, int64_t start) {
     int64_t n_rows = cache->dims[2], n_new = src->dims[2];
-    size_t row_bytes = (size_t)cache->dims[3] * sy_dtype_size_inline(cache->dtype);
+    size_t row_bytes = sy_dtype_row_bytes(cache->dtype, cache->dims[3]);
     int64_t n_heads = cache->dims[0] * cache->dims[1];
     for (int64_t bh = 0; bh < n_heads; bh++) {
         char *dst = (char *)cache->data + (size_t)(bh * n_rows + start) * row_bytes;

@@ -9,7 +9,7 @@ sy_status sy_portable_EMBEDDING(const sy_node_info *node, const sy_tensor *input
     const sy_tensor *table = &inputs[0], *ids = &inputs[1]; // table [V, D], ids [...]
     sy_tensor *out = &outputs[0];                          // [..., D]
     int64_t v = table->dims[0], n = sy_tensor_numel(ids);
-    size_t row = (size_t)table->dims[1] * sy_dtype_size_inline(table->dtype);
+    size_t row = sy_dtype_row_bytes(table->dtype, table->dims[1]);
     (void)node, (void)v; // ids were checked against [0, V) by the op's data check
     for (int64_t i = 0; i < n && row > 0; i++)
         sy_copy_bytes((char *)out->data + (size_t)i * row, (const char *)table->data + (size_t)sy_load_i_inline(ids, i) * row,

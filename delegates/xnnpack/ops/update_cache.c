@@ -26,7 +26,7 @@ sy_status xnn_run_update_cache(const xnn_kernel_ctx *ctx) {
         return xnn_error(ctx->be, SY_ERR_SHAPE, "node #%u '%s' (update_cache): new rows do not fit the cache",
                          ctx->node_id, ctx->node->name ? ctx->node->name : "");
     }
-    const size_t row = (size_t)cache->dims[3] * sy_dtype_size_inline(cache->dtype);
+    const size_t row = sy_dtype_row_bytes(cache->dtype, cache->dims[3]);
     char *dst = cache->data; // the state, written in place (input 0 is mutated)
     const char *from = src->data;
     for (int64_t bh = 0; bh < cache->dims[0] * cache->dims[1]; bh++) {
