@@ -67,15 +67,15 @@ int xnn_unary_native(sy_op op, int approximate) {
     }
 }
 
-enum xnn_status xnn_emit_unary(xnn_define_ctx *ctx, sy_op op, int approximate, uint32_t in,
-                               uint32_t out) {
-    xnn_subgraph_t sg = ctx->subgraph;
-    (void)approximate;
 #if defined(SY_XNN_HAVE_UNARY)
+// The 2024 API: one xnn_define_unary with an operator type (and clamp parameters for relu).
+static enum xnn_status emit_unary_generic(xnn_define_ctx *ctx, sy_op op, int approximate, uint32_t in,
+                                          uint32_t out) {
     enum xnn_unary_operator type;
     union xnn_unary_params params;
     const union xnn_unary_params *p = NULL;
     memset(&params, 0, sizeof(params));
+    (void)approximate;
     switch ((int)op) {
     case SY_OP_NEG: type = xnn_unary_negate; break;
     case SY_OP_SIGMOID: type = xnn_unary_sigmoid; break;
@@ -103,8 +103,12 @@ enum xnn_status xnn_emit_unary(xnn_define_ctx *ctx, sy_op op, int approximate, u
     default: ctx->call = "xnn_define_unary"; return xnn_status_unsupported_parameter;
     }
     ctx->call = "xnn_define_unary";
-    return xnn_define_unary(sg, type, p, in, out, 0);
+    return xnn_define_unary(ctx->subgraph, type, p, in, out, 0);
+}
 #else
+// The 2022 API: one define function per operator, some only in later releases of it.
+static enum xnn_status emit_unary_per_op(xnn_define_ctx *ctx, sy_op op, uint32_t in, uint32_t out) {
+    xnn_subgraph_t sg = ctx->subgraph;
     switch ((int)op) {
     case SY_OP_NEG: ctx->call = "xnn_define_negate"; return xnn_define_negate(sg, in, out, 0);
     case SY_OP_SIGMOID: ctx->call = "xnn_define_sigmoid"; return xnn_define_sigmoid(sg, in, out, 0);
@@ -134,6 +138,16 @@ enum xnn_status xnn_emit_unary(xnn_define_ctx *ctx, sy_op op, int approximate, u
 #endif
     default: ctx->call = "unary"; return xnn_status_unsupported_parameter;
     }
+}
+#endif
+
+enum xnn_status xnn_emit_unary(xnn_define_ctx *ctx, sy_op op, int approximate, uint32_t in,
+                               uint32_t out) {
+#if defined(SY_XNN_HAVE_UNARY)
+    return emit_unary_generic(ctx, op, approximate, in, out);
+#else
+    (void)approximate;
+    return emit_unary_per_op(ctx, op, in, out);
 #endif
 }
 
