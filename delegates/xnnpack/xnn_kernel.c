@@ -432,24 +432,13 @@ static sy_status oom(const xnn_backend *be) {
     return xnn_error(be, SY_ERR_OUT_OF_MEMORY, "xnnpack: out of memory compiling a partition");
 }
 
-sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel **kernel_out,
-                             sy_compile_info *info_out) {
-    const sy_graph_view *g = sub->graph;
-    if (!g || sub->n_nodes == 0)
-        return xnn_error(be, SY_ERR_INVALID_ARGUMENT, "xnnpack: empty partition");
-    xnn_kernel *k = kalloc(be, sizeof(*k));
-    if (!k) return oom(be);
-    k->be = be;
-    k->graph = g;
-    k->n_nodes = sub->n_nodes;
-    k->n_inputs = sub->n_inputs;
-    k->n_outputs = sub->n_outputs;
-    k->n_states = sub->n_states;
-    k->n_plans = be->shape_cache;
+// compile, phase 1: the kernel's tables, sized from the partition.
+static sy_status compile_tables(xnn_kernel *k, const sy_subgraph *sub) {
+    const xnn_backend *be = k->be;
+    const sy_graph_view *g = k->graph;
     size_t max_locals = 0;
     for (uint32_t i = 0; i < sub->n_nodes; i++) {
         if (sub->nodes[i] >= g->n_nodes) {
-            xnn_kernel_release(k);
             return xnn_error(be, SY_ERR_INVALID_ARGUMENT, "xnnpack: partition names node #%u of %u",
                              sub->nodes[i], g->n_nodes);
         }
@@ -464,7 +453,6 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
     k->segs = kalloc(be, sub->n_nodes * sizeof(segment));
     k->plans = kalloc(be, k->n_plans * sizeof(plan));
     if (!k->nodes || !k->inputs || !k->states || !k->locals || !k->local_of || !k->segs || !k->plans) {
-        xnn_kernel_release(k);
         return oom(be);
     }
     memcpy(k->nodes, sub->nodes, sub->n_nodes * sizeof(uint32_t));
@@ -472,13 +460,20 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
     if (sub->n_states) memcpy(k->states, sub->states, sub->n_states * sizeof(uint32_t));
     for (uint32_t v = 0; v < g->n_values; v++) k->local_of[v] = NONE;
 
+    return SY_OK;
+}
+
+// compile, phase 2: the local values and the segments (runs of XNNPACK nodes, or single custom /
+// operator nodes), with each value's producer and first/last use.
+static sy_status compile_segments(xnn_kernel *k) {
+    const xnn_backend *be = k->be;
+    const sy_graph_view *g = k->graph;
     // values and segments
     for (uint32_t pos = 0; pos < k->n_nodes; pos++) {
         const uint32_t nid = k->nodes[pos];
         const sy_node_info *node = &g->nodes[nid];
         const xnn_op_entry *e = xnn_op_find(node->op);
         if (!e || node->n_inputs > XNN_SY_MAX_NODE_INPUTS || node->n_outputs > 4) {
-            xnn_kernel_release(k);
             return xnn_error(be, SY_ERR_UNSUPPORTED, "node #%u '%s' (%s): not supported by xnnpack", nid,
                              node_label(node), xnn_op_name(node->op));
         }
@@ -498,7 +493,6 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
             const uint32_t v = node->inputs[i];
             if (v == SY_NO_VALUE) continue;
             if (v >= g->n_values) {
-                xnn_kernel_release(k);
                 return xnn_error(be, SY_ERR_INVALID_ARGUMENT, "node #%u: input value #%u out of range", nid, v);
             }
             local_value *lv = &k->locals[add_local(k, v)];
@@ -508,13 +502,19 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
         for (uint32_t o = 0; o < node->n_outputs; o++) {
             const uint32_t v = node->outputs[o];
             if (v >= g->n_values) {
-                xnn_kernel_release(k);
                 return xnn_error(be, SY_ERR_INVALID_ARGUMENT, "node #%u: output value #%u out of range", nid, v);
             }
             k->locals[add_local(k, v)].producer = si;
         }
     }
 
+    return SY_OK;
+}
+
+// compile, phase 3: where each value lives (input, output, state, constant, scratch, internal).
+static sy_status compile_places(xnn_kernel *k, const sy_subgraph *sub) {
+    const xnn_backend *be = k->be;
+    const sy_graph_view *g = k->graph;
     // where each value lives
     for (uint32_t i = 0; i < sub->n_inputs; i++) {
         const uint32_t v = sub->inputs[i];
@@ -546,7 +546,6 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
         }
         if (lv->loc != LOC_INTERNAL) continue;
         if (lv->producer < 0) {
-            xnn_kernel_release(k);
             return xnn_error(be, SY_ERR_INVALID_ARGUMENT,
                              "xnnpack: value '%s' is read in the partition but neither produced there "
                              "nor one of its inputs", vi->name ? vi->name : "");
@@ -567,7 +566,6 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
             const sy_value_info *vi = &g->values[k->locals[l].value];
             for (uint32_t i = 0; i < vi->rank; i++) {
                 if (vi->sym[i] >= 0) {
-                    xnn_kernel_release(k);
                     return xnn_error(be, SY_ERR_UNSUPPORTED,
                                      "xnnpack: value '%s' has a symbolic dim but the host offers no infer_node",
                                      vi->name ? vi->name : "");
@@ -575,6 +573,12 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
             }
         }
     }
+    return SY_OK;
+}
+
+// compile, phase 4: scratch offsets of the values and of the custom kernels.
+static void compile_scratch(xnn_kernel *k) {
+    const sy_graph_view *g = k->graph;
     const size_t values_peak = place_scratch(k);
     size_t op_scratch = 0;
     for (uint32_t pos = 0; pos < k->n_nodes; pos++) {
@@ -587,13 +591,18 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
     }
     k->op_scratch_offset = align_up(values_peak, SLOT_ALIGN);
     k->scratch_bytes = k->op_scratch_offset + (op_scratch ? align_up(op_scratch, SLOT_ALIGN) : 0);
+}
 
+// compile, phase 5: the external values of each XNNPACK segment and the plan key buffer.
+// counts: subgraphs, custom kernels, operators.
+static sy_status compile_externals(xnn_kernel *k, uint32_t counts[3]) {
+    const xnn_backend *be = k->be;
+    const sy_graph_view *g = k->graph;
     // external values of each XNNPACK segment
     k->marks = kalloc(be, (k->n_locals + 1) * sizeof(uint32_t));
     k->xid = kalloc(be, (k->n_locals + 1) * sizeof(uint32_t));
     k->ptrs = kalloc(be, (k->n_locals + 1) * sizeof(void *));
     if (!k->marks || !k->xid || !k->ptrs) {
-        xnn_kernel_release(k);
         return oom(be);
     }
     for (uint32_t l = 0; l < k->n_locals; l++) k->marks[l] = NONE;
@@ -612,7 +621,6 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
         seg->ext = kalloc(be, (cap + 1) * sizeof(uint32_t));
         seg->setup = kalloc(be, (cap + 1) * sizeof(struct xnn_external_value));
         if (!seg->ext || !seg->setup) {
-            xnn_kernel_release(k);
             return oom(be);
         }
         for (uint32_t pos = seg->first; pos < seg->first + seg->count; pos++) {
@@ -634,10 +642,19 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
     for (uint32_t i = 0; i < k->n_states; i++) k->key_len += 1 + g->values[k->states[i]].rank;
     k->key_buf = kalloc(be, (k->key_len + 1) * sizeof(int64_t));
     if (!k->key_buf) {
-        xnn_kernel_release(k);
         return oom(be);
     }
 
+    counts[0] = n_xnn;
+    counts[1] = n_custom;
+    counts[2] = n_ops;
+    return SY_OK;
+}
+
+// compile, phase 6: the operators (their weights are packed here, once).
+static sy_status compile_operators(xnn_kernel *k, size_t *packed_out) {
+    const xnn_backend *be = k->be;
+    const sy_graph_view *g = k->graph;
     // the operators: their weights are packed here, once, whatever shapes the calls bring
     size_t packed = 0;
     for (uint32_t s = 0; s < k->n_segments; s++) {
@@ -650,19 +667,25 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
         if (xst != xnn_status_success) {
             sy_status err = xnn_error(be, SY_ERR_DELEGATE, "node #%u '%s' (%s): %s failed: %s", nid,
                                       node_label(node), xnn_op_name(node->op), call, xnn_status_name(xst));
-            xnn_kernel_release(k);
             return err;
         }
         packed += seg->op.packed_bytes;
     }
 
+    *packed_out = packed;
+    return SY_OK;
+}
+
+// compile, phase 7: the plan at the symbol bounds.
+static sy_status compile_bound_plan(xnn_kernel *k) {
+    const xnn_backend *be = k->be;
+    const sy_graph_view *g = k->graph;
     // the plan at the symbol bounds: proves XNNPACK accepts every node before the host commits
     sy_tensor *in_shapes = kalloc(be, (k->n_inputs + 1) * sizeof(sy_tensor));
     sy_tensor *state_shapes = kalloc(be, (k->n_states + 1) * sizeof(sy_tensor));
     if (!in_shapes || !state_shapes) {
         kfree(be, in_shapes);
         kfree(be, state_shapes);
-        xnn_kernel_release(k);
         return oom(be);
     }
     for (uint32_t i = 0; i < k->n_inputs; i++) tensor_from_info(&g->values[k->inputs[i]], &in_shapes[i]);
@@ -671,11 +694,42 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
     kfree(be, in_shapes);
     kfree(be, state_shapes);
     if (st != SY_OK) {
-        xnn_kernel_release(k);
         return st;
     }
     k->plans[0].stamp = ++k->clock;
 
+    k->plans[0].stamp = ++k->clock;
+    return SY_OK;
+}
+
+sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel **kernel_out,
+                             sy_compile_info *info_out) {
+    const sy_graph_view *g = sub->graph;
+    if (!g || sub->n_nodes == 0)
+        return xnn_error(be, SY_ERR_INVALID_ARGUMENT, "xnnpack: empty partition");
+    xnn_kernel *k = kalloc(be, sizeof(*k));
+    if (!k) return oom(be);
+    k->be = be;
+    k->graph = g;
+    k->n_nodes = sub->n_nodes;
+    k->n_inputs = sub->n_inputs;
+    k->n_outputs = sub->n_outputs;
+    k->n_states = sub->n_states;
+    k->n_plans = be->shape_cache;
+    uint32_t counts[3] = {0, 0, 0};
+    size_t packed = 0;
+    sy_status st = compile_tables(k, sub);
+    if (st == SY_OK) st = compile_segments(k);
+    if (st == SY_OK) st = compile_places(k, sub);
+    if (st == SY_OK) compile_scratch(k);
+    if (st == SY_OK) st = compile_externals(k, counts);
+    if (st == SY_OK) st = compile_operators(k, &packed);
+    if (st == SY_OK) st = compile_bound_plan(k);
+    if (st != SY_OK) {
+        xnn_kernel_release(k);
+        return st;
+    }
+    const uint32_t n_xnn = counts[0], n_custom = counts[1], n_ops = counts[2];
     // subgraph fully-connected nodes (builds without the operator API): one plan's copy
     for (uint32_t pos = 0; pos < k->n_nodes; pos++) {
         const sy_node_info *node = &g->nodes[k->nodes[pos]];
