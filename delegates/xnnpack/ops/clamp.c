@@ -3,13 +3,13 @@
 
 #include <math.h>
 
-#include "delegates/xnnpack/xnn_internal.h"
+#include "delegates/xnnpack/internal.h"
 
-int xnn_supports_clamp(const sy_graph_view *graph, const sy_node_info *node, char *reason, size_t reason_size) {
-    return xnn_require_f32(graph, node, reason, reason_size);
+int sy_xnn_supports_clamp(const sy_graph_view *graph, const sy_node_info *node, char *reason, size_t reason_size) {
+    return sy_xnn_require_f32(graph, node, reason, reason_size);
 }
 
-sy_status xnn_run_clamp(const xnn_kernel_ctx *ctx) {
+sy_status sy_xnn_run_clamp(const sy_xnn_kernel_ctx *ctx) {
     const float *x = ctx->in[0].data; // any shape
     float *y = ctx->out[0].data;      // same shape
     const float lo = sy_node_attr_float(ctx->node, "min", -INFINITY), hi = sy_node_attr_float(ctx->node, "max", INFINITY);
