@@ -52,6 +52,32 @@ double sy_op_attr_float(const sy_node_info *node, const char *name) {
     return a && a->type == SY_ATTR_FLOAT ? (double)a->u.f : spec ? spec->dflt_float : 0.0;
 }
 
+static sy_status spec_of(const sy_node_info *node, const char *name, sy_attr_type type, const sy_attr_spec **out) {
+    const sy_attr_spec *spec = find_spec(node, name);
+    SY_CHECK(spec && spec->type == type, SY_ERR_INTERNAL, "op %s: attribute '%s' is not declared in its record",
+             sy_op_name(node->op), name);
+    *out = spec;
+    return SY_OK;
+}
+
+sy_status sy_op_attr_get_int(const sy_node_info *node, const char *name, int64_t *out) {
+    const sy_attr_spec *spec;
+    SY_TRY(spec_of(node, name, SY_ATTR_INT, &spec));
+    return sy_attr_get_int(node, name, spec->required, spec->dflt_int, out);
+}
+
+sy_status sy_op_attr_get_float(const sy_node_info *node, const char *name, float *out) {
+    const sy_attr_spec *spec;
+    SY_TRY(spec_of(node, name, SY_ATTR_FLOAT, &spec));
+    return sy_attr_get_float(node, name, spec->required, (float)spec->dflt_float, out);
+}
+
+sy_status sy_op_attr_get_ints(const sy_node_info *node, const char *name, const int64_t **out, uint32_t *n) {
+    const sy_attr_spec *spec;
+    SY_TRY(spec_of(node, name, SY_ATTR_INTS, &spec));
+    return sy_attr_get_ints(node, name, spec->required, out, n);
+}
+
 sy_status sy_op_check_attrs(const sy_node_info *node) {
     static const char *const type_names[] = {"?", "int", "float", "ints", "string"};
     const sy_op_def *d = sy_op_get(node->op);

@@ -75,6 +75,13 @@ sy_status sy_op_check_node_data(const sy_graph_view *graph, uint32_t node_id, co
 /// the declared type. Message without the node prefix; SY_ERR_INVALID_ARGUMENT.
 sy_status sy_op_check_attrs(const sy_node_info *node);
 
+/// Reads attribute `name` of `node` as its op record declares it (required flag, default): the
+/// rules read every attribute this way, so a default lives only in the record. SY_ERR_INTERNAL
+/// when the record does not declare it with that type; else as sy_attr_get_*.
+sy_status sy_op_attr_get_int(const sy_node_info *node, const char *name, int64_t *out);
+sy_status sy_op_attr_get_float(const sy_node_info *node, const char *name, float *out);
+sy_status sy_op_attr_get_ints(const sy_node_info *node, const char *name, const int64_t **out, uint32_t *n);
+
 /// Reads the INT/FLOAT attribute `name` of `node`, falling back to the default its op record
 /// declares (the attribute must be declared there).
 int64_t sy_op_attr_int(const sy_node_info *node, const char *name);

@@ -52,7 +52,7 @@ static sy_status check_start_pos(const sy_tensor *inputs, uint32_t idx, const na
 
 static sy_status get_scale(const sy_node_info *node, float *out) {
     float scale;
-    SY_TRY(sy_attr_get_float(node, "scale", 0, 0.0f, &scale));
+    SY_TRY(sy_op_attr_get_float(node, "scale", &scale));
     SY_CHECK(isfinite(scale), SY_ERR_INVALID_ARGUMENT,
              "attribute 'scale' is %g; expected a finite number (0 = 1/sqrt(head dim))",
              (double)scale);
@@ -66,10 +66,10 @@ sy_status sy_infer_ROPE(const sy_node_info *node, const sy_tensor *inputs, sy_te
     char sx[96], sp[96];
     float theta;
     int64_t layout;
-    SY_TRY(sy_attr_get_float(node, "theta", 0, 10000.0f, &theta));
+    SY_TRY(sy_op_attr_get_float(node, "theta", &theta));
     SY_CHECK(isfinite(theta) && theta > 0.0f, SY_ERR_INVALID_ARGUMENT,
              "attribute 'theta' is %g; expected a finite number > 0", (double)theta);
-    SY_TRY(sy_attr_get_int(node, "layout", 0, 0, &layout));
+    SY_TRY(sy_op_attr_get_int(node, "layout", &layout));
     SY_CHECK(layout == 0 || layout == 1, SY_ERR_INVALID_ARGUMENT,
              "attribute 'layout' is %lld; expected 0 (half-split) or 1 (interleaved)",
              (long long)layout);
@@ -145,7 +145,7 @@ sy_status sy_infer_SDPA(const sy_node_info *node, const sy_tensor *inputs, sy_te
                                                                                       : NULL;
     int64_t causal;
     float scale;
-    SY_TRY(sy_attr_get_int(node, "causal", 0, 0, &causal));
+    SY_TRY(sy_op_attr_get_int(node, "causal", &causal));
     SY_CHECK(causal == 0 || causal == 1, SY_ERR_INVALID_ARGUMENT,
              "attribute 'causal' is %lld; expected 0 or 1", (long long)causal);
     SY_TRY(get_scale(node, &scale));

@@ -8,8 +8,8 @@
 sy_status sy_infer_CLAMP(const sy_node_info *node, const sy_tensor *inputs, sy_tensor *outputs) {
     float lo, hi;
     SY_TRY(sy_rule_check_dtype(node, inputs, 0, SY_DTYPES_FLOAT));
-    SY_TRY(sy_attr_get_float(node, "min", 0, -INFINITY, &lo));
-    SY_TRY(sy_attr_get_float(node, "max", 0, INFINITY, &hi));
+    SY_TRY(sy_op_attr_get_float(node, "min", &lo));
+    SY_TRY(sy_op_attr_get_float(node, "max", &hi));
     SY_CHECK(!isnan(lo) && !isnan(hi), SY_ERR_INVALID_ARGUMENT, "attributes 'min' (%g) and 'max' (%g) must not be NaN",
              (double)lo, (double)hi);
     SY_CHECK(lo <= hi, SY_ERR_INVALID_ARGUMENT, "attribute 'min' (%g) is greater than 'max' (%g)", (double)lo,

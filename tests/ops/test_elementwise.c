@@ -450,6 +450,13 @@ static void test_clamp(void) {
     n = make_node(SY_OP_CLAMP, 1, NULL, 0);
     CHECK_FAILS(sy_infer_CLAMP(&n, &iin, &out), SY_ERR_DTYPE, "clamp accepts f32, f16 or bf16");
     CHECK(sy_op_format_minor(SY_OP_CLAMP) == 1 && sy_op_format_minor(SY_OP_SDPA_WITH_KV_CACHE) == 0);
+    // Rules read attributes through the record: an undeclared one is an internal error, and the
+    // defaults are the record's.
+    int64_t iv = 0;
+    CHECK_FAILS(sy_op_attr_get_int(&n, "axis", &iv), SY_ERR_INTERNAL, "op clamp: attribute 'axis' is not declared");
+    CHECK(isinf(sy_op_attr_float(&n, "min")) && sy_op_attr_float(&n, "min") < 0 && isinf(sy_op_attr_float(&n, "max")));
+    sy_node_info rms = make_node(SY_OP_RMS_NORM, 2, NULL, 0);
+    CHECK(fabs(sy_op_attr_float(&rms, "eps") - 1e-6) < 1e-12);
 }
 
 int main(void) {
