@@ -10,6 +10,7 @@
 
 #include "core/alloc.h"
 #include "core/nameset.h"
+#include "core/ops.h"
 #include "core/program.h"
 #include "core/status.h"
 
@@ -408,6 +409,10 @@ sy_status sy_format_serialize(const sy_graph_view *graph, const sy_metadata *met
         uint32_t need = sy_dtype_format_minor(graph->values[i].dtype);
         if (need > L.minor) L.minor = (uint16_t)need;
     }
+    for (uint32_t i = 0; st == SY_OK && i < graph->n_nodes; i++) { // and over ops (1.1 added some)
+        uint32_t need = sy_op_format_minor(graph->nodes[i].op);
+        if (need > L.minor) L.minor = (uint16_t)need;
+    }
     if (st != SY_OK) goto done;
     // 64-byte aligned so that an in-memory program (sy_program_from_graph) parsed straight from
     // these bytes has its constants aligned like a mapped file's; SY_READ_PADDING zero bytes
@@ -798,6 +803,9 @@ static sy_status read_nodes(const reader *r, sy_program *p) {
                  "file may need a newer Switchyard",
                  o, n, nm, op, SY_OP_COUNT - 1);
         node->op = (sy_op)op;
+        SY_CHECK(sy_op_format_minor(node->op) <= r->minor, SY_ERR_FORMAT,
+                 "%s: node #%u '%s' uses op %s, which needs format version 1.%u, but the file says 1.%u", o, n, nm,
+                 sy_op_name(node->op), sy_op_format_minor(node->op), r->minor);
         uint32_t n_in = rd32(rec + 8), in_at = rd32(rec + 12), n_out = rd32(rec + 16);
         uint32_t out_at = rd32(rec + 20), n_at = rd32(rec + 24), at_at = rd32(rec + 28);
         SY_CHECK(in_at <= n_ids && n_in <= n_ids - in_at, SY_ERR_FORMAT,

@@ -7,13 +7,89 @@
 #include "core/strbuf.h"
 
 static const sy_op_def op_defs[SY_OP_COUNT] = {
-#define SY_OP_DEF_(id, nm, min_in, max_in, n_out, mut) {nm, min_in, max_in, n_out, mut, sy_infer_##id},
+#define SY_OP_DEF_(id, nm, min_in, max_in, n_out, mut)                                             \
+    {nm, min_in, max_in, n_out, mut, sy_infer_##id, &sy_op_record_##id, SY_OP_##id > SY_OP_LAST_OF_1_0},
     SY_OP_LIST(SY_OP_DEF_)
 #undef SY_OP_DEF_
 };
 
 const sy_op_def *sy_op_get(sy_op op) {
     return (unsigned)op < SY_OP_COUNT ? &op_defs[op] : NULL;
+}
+
+uint32_t sy_op_format_minor(sy_op op) {
+    const sy_op_def *d = sy_op_get(op);
+    return d ? d->format_minor : 0;
+}
+
+sy_status sy_op_check_data(const sy_node_info *node, const sy_tensor *inputs) {
+    const sy_op_def *d = sy_op_get(node->op);
+    if (!d || !d->record || !d->record->check_data) return SY_OK;
+    return d->record->check_data(node, inputs);
+}
+
+sy_status sy_op_check_node_data(const sy_graph_view *graph, uint32_t node_id, const sy_tensor *inputs) {
+    const sy_node_info *node = &graph->nodes[node_id];
+    sy_status st = sy_op_check_data(node, inputs);
+    if (st != SY_OK) return sy_error_prefix(st, "node #%u '%s' (%s)", node_id, node->name, sy_op_name(node->op));
+    return SY_OK;
+}
+
+static const sy_attr_spec *find_spec(const sy_node_info *node, const char *name) {
+    const sy_op_def *d = sy_op_get(node->op);
+    for (uint32_t i = 0; d && d->record && i < SY_OP_MAX_ATTRS && d->record->attrs[i].name; i++)
+        if (strcmp(d->record->attrs[i].name, name) == 0) return &d->record->attrs[i];
+    return NULL;
+}
+
+int64_t sy_op_attr_int(const sy_node_info *node, const char *name) {
+    const sy_attr_spec *spec = find_spec(node, name);
+    return sy_node_attr_int(node, name, spec ? spec->dflt_int : 0);
+}
+
+double sy_op_attr_float(const sy_node_info *node, const char *name) {
+    const sy_attr_spec *spec = find_spec(node, name);
+    const sy_attr *a = sy_node_find_attr(node, name);
+    return a && a->type == SY_ATTR_FLOAT ? (double)a->u.f : spec ? spec->dflt_float : 0.0;
+}
+
+static sy_status spec_of(const sy_node_info *node, const char *name, sy_attr_type type, const sy_attr_spec **out) {
+    const sy_attr_spec *spec = find_spec(node, name);
+    SY_CHECK(spec && spec->type == type, SY_ERR_INTERNAL, "op %s: attribute '%s' is not declared in its record",
+             sy_op_name(node->op), name);
+    *out = spec;
+    return SY_OK;
+}
+
+sy_status sy_op_attr_get_int(const sy_node_info *node, const char *name, int64_t *out) {
+    const sy_attr_spec *spec;
+    SY_TRY(spec_of(node, name, SY_ATTR_INT, &spec));
+    return sy_attr_get_int(node, name, spec->required, spec->dflt_int, out);
+}
+
+sy_status sy_op_attr_get_float(const sy_node_info *node, const char *name, float *out) {
+    const sy_attr_spec *spec;
+    SY_TRY(spec_of(node, name, SY_ATTR_FLOAT, &spec));
+    return sy_attr_get_float(node, name, spec->required, (float)spec->dflt_float, out);
+}
+
+sy_status sy_op_attr_get_ints(const sy_node_info *node, const char *name, const int64_t **out, uint32_t *n) {
+    const sy_attr_spec *spec;
+    SY_TRY(spec_of(node, name, SY_ATTR_INTS, &spec));
+    return sy_attr_get_ints(node, name, spec->required, out, n);
+}
+
+sy_status sy_op_check_attrs(const sy_node_info *node) {
+    static const char *const type_names[] = {"?", "int", "float", "ints", "string"};
+    const sy_op_def *d = sy_op_get(node->op);
+    for (uint32_t i = 0; d && d->record && i < SY_OP_MAX_ATTRS && d->record->attrs[i].name; i++) {
+        const sy_attr_spec *spec = &d->record->attrs[i];
+        const sy_attr *a = sy_node_find_attr(node, spec->name);
+        SY_CHECK(a || !spec->required, SY_ERR_INVALID_ARGUMENT, "missing required attribute '%s'", spec->name);
+        SY_CHECK(!a || a->type == spec->type, SY_ERR_INVALID_ARGUMENT, "attribute '%s' must be of type %s, not %s",
+                 spec->name, type_names[spec->type], (unsigned)a->type <= 4 ? type_names[a->type] : "?");
+    }
+    return SY_OK;
 }
 
 const char *sy_op_name(sy_op op) {
@@ -100,7 +176,8 @@ sy_status sy_op_infer_node(const sy_graph_view *graph, uint32_t node_id, const s
     const sy_op_def *def = sy_op_get(node->op);
     SY_CHECK(def, SY_ERR_UNSUPPORTED, "node #%u '%s': unknown op id %u", node_id, node->name,
              (unsigned)node->op);
-    sy_status st = def->infer(node, inputs, outputs);
+    sy_status st = sy_op_check_attrs(node);
+    if (st == SY_OK) st = def->infer(node, inputs, outputs);
     if (st != SY_OK) return sy_error_prefix(st, "node #%u '%s' (%s)", node_id, node->name, def->name);
     return SY_OK;
 }

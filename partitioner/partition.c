@@ -205,6 +205,66 @@ static sy_status describe_partition(const sy_graph_view *g, const sy_partition_p
     return SY_OK;
 }
 
+/// Puts node n into a partition of its backend: one it reads from (newest first), else the
+/// newest partition of that backend at all (independent work merges too), else a new one.
+static void place_node(builder *B, sy_partition_plan *plan, uint32_t n, uint32_t *deps) {
+    const sy_graph_view *g = B->g;
+    uint32_t b = plan->node_backend[n];
+    uint32_t nd = node_deps(B, plan, n, deps);
+    uint32_t chosen = UINT32_MAX;
+    for (uint32_t k = nd; k-- > 0 && chosen == UINT32_MAX;)
+        if (B->part_backend[deps[k]] == b && can_join(B, deps[k], deps, nd)) chosen = deps[k];
+    for (uint32_t P = B->n_parts; P-- > 0 && chosen == UINT32_MAX;) {
+        if (B->part_backend[P] != b) continue;
+        if (can_join(B, P, deps, nd)) chosen = P;
+        break;
+    }
+    if (chosen == UINT32_MAX) {
+        chosen = B->n_parts++;
+        B->part_backend[chosen] = b;
+    }
+    join(B, chosen, deps, nd);
+    plan->node_partition[n] = chosen;
+    const sy_node_info *node = &g->nodes[n];
+    for (uint32_t i = 0; i < node->n_outputs; i++) B->producer[node->outputs[i]] = n + 1;
+    for (uint32_t i = 0; i < node->n_inputs; i++)
+        if (node->inputs[i] != SY_NO_VALUE && g->values[node->inputs[i]].role == SY_ROLE_STATE)
+            B->last_touch[node->inputs[i]] = n + 1;
+}
+
+/// Execution order: a partition's ancestors are a strict superset of each ancestor's own, so
+/// sorting by (ancestor count, creation index) is a topological order, and deterministic. Then
+/// renumbers the nodes' partitions and describes each partition. scratch: (n_parts + 1).
+static sy_status order_partitions(builder *B, sy_partition_plan *plan, uint32_t *scratch, uint32_t *order) {
+    const sy_graph_view *g = B->g;
+    uint32_t nn = g->n_nodes, *count = scratch; // ancestor counts
+    for (uint32_t P = 0; P < B->n_parts; P++) {
+        count[P] = 0;
+        for (uint32_t w = 0; w < B->words; w++)
+            count[P] += (uint32_t)__builtin_popcountll(B->anc[(size_t)P * B->words + w]);
+        order[P] = P;
+    }
+    for (uint32_t i = 1; i < B->n_parts; i++) { // insertion sort: stable, small n
+        uint32_t x = order[i], j = i;
+        while (j > 0 && count[order[j - 1]] > count[x]) { order[j] = order[j - 1]; j--; }
+        order[j] = x;
+    }
+    uint32_t *rank = count; // counts are used up: reuse as old index -> new index
+    for (uint32_t i = 0; i < B->n_parts; i++) rank[order[i]] = i;
+    for (uint32_t n = 0; n < nn; n++) plan->node_partition[n] = rank[plan->node_partition[n]];
+    plan->n_partitions = B->n_parts;
+    uint32_t *users = B->last_touch; // reuse: no longer needed for dependencies
+    for (uint32_t v = 0; v < g->n_values; v++) users[v] = SY_NONE;
+    for (uint32_t n = 0; n < nn; n++)
+        for (uint32_t k = 0; k < g->nodes[n].n_inputs; k++)
+            if (g->nodes[n].inputs[k] != SY_NO_VALUE) note_user(users, g->nodes[n].inputs[k], plan->node_partition[n]);
+    for (uint32_t i = 0; i < B->n_parts; i++) {
+        plan->partitions[i].backend = B->part_backend[order[i]];
+        SY_TRY(describe_partition(g, plan, B->producer, users, i, &plan->partitions[i]));
+    }
+    return SY_OK;
+}
+
 sy_status sy_partition_graph(const sy_graph_view *g, const sy_part_backend *backends, uint32_t nb,
                              const sy_part_rule *rules, uint32_t n_rules, const uint8_t *banned,
                              const char *banned_reason, sy_partition_plan *plan_out) {
@@ -232,31 +292,7 @@ sy_status sy_partition_graph(const sy_graph_view *g, const sy_part_backend *back
         st = sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory partitioning");
     if (st == SY_OK) st = assign_backends(g, backends, nb, rules, n_rules, banned, banned_reason, &plan);
 
-    for (uint32_t n = 0; n < nn && st == SY_OK; n++) {
-        uint32_t b = plan.node_backend[n];
-        uint32_t nd = node_deps(&B, &plan, n, deps);
-        uint32_t chosen = UINT32_MAX;
-        // Prefer a partition of the same backend that n reads from, newest first; then the
-        // newest partition of that backend at all (independent work merges too).
-        for (uint32_t k = nd; k-- > 0 && chosen == UINT32_MAX;)
-            if (B.part_backend[deps[k]] == b && can_join(&B, deps[k], deps, nd)) chosen = deps[k];
-        for (uint32_t P = B.n_parts; P-- > 0 && chosen == UINT32_MAX;) {
-            if (B.part_backend[P] != b) continue;
-            if (can_join(&B, P, deps, nd)) chosen = P;
-            break;
-        }
-        if (chosen == UINT32_MAX) {
-            chosen = B.n_parts++;
-            B.part_backend[chosen] = b;
-        }
-        join(&B, chosen, deps, nd);
-        plan.node_partition[n] = chosen;
-        const sy_node_info *node = &g->nodes[n];
-        for (uint32_t i = 0; i < node->n_outputs; i++) B.producer[node->outputs[i]] = n + 1;
-        for (uint32_t i = 0; i < node->n_inputs; i++)
-            if (node->inputs[i] != SY_NO_VALUE && g->values[node->inputs[i]].role == SY_ROLE_STATE)
-                B.last_touch[node->inputs[i]] = n + 1;
-    }
+    for (uint32_t n = 0; n < nn && st == SY_OK; n++) place_node(&B, &plan, n, deps);
 
     // Execution order: a partition's ancestors are a strict superset of each ancestor's own, so
     // sorting by (ancestor count, creation index) is a topological order, and deterministic.
@@ -265,33 +301,7 @@ sy_status sy_partition_graph(const sy_graph_view *g, const sy_part_backend *back
         plan.partitions = sy_calloc(B.n_parts + 1, sizeof(sy_partition));
         if (!order || !plan.partitions) st = sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory partitioning");
     }
-    if (st == SY_OK) {
-        uint32_t *count = deps; // reuse: ancestor counts
-        for (uint32_t P = 0; P < B.n_parts; P++) {
-            count[P] = 0;
-            for (uint32_t w = 0; w < B.words; w++)
-                count[P] += (uint32_t)__builtin_popcountll(B.anc[(size_t)P * B.words + w]);
-            order[P] = P;
-        }
-        for (uint32_t i = 1; i < B.n_parts; i++) { // insertion sort: stable, small n
-            uint32_t x = order[i], j = i;
-            while (j > 0 && count[order[j - 1]] > count[x]) { order[j] = order[j - 1]; j--; }
-            order[j] = x;
-        }
-        uint32_t *rank = count; // counts are used up: reuse as old index -> new index
-        for (uint32_t i = 0; i < B.n_parts; i++) rank[order[i]] = i;
-        for (uint32_t n = 0; n < nn; n++) plan.node_partition[n] = rank[plan.node_partition[n]];
-        plan.n_partitions = B.n_parts;
-        uint32_t *users = B.last_touch; // reuse: no longer needed for dependencies
-        for (uint32_t v = 0; v < g->n_values; v++) users[v] = SY_NONE;
-        for (uint32_t n = 0; n < nn; n++)
-            for (uint32_t k = 0; k < g->nodes[n].n_inputs; k++)
-                if (g->nodes[n].inputs[k] != SY_NO_VALUE) note_user(users, g->nodes[n].inputs[k], plan.node_partition[n]);
-        for (uint32_t i = 0; i < B.n_parts && st == SY_OK; i++) {
-            plan.partitions[i].backend = B.part_backend[order[i]];
-            st = describe_partition(g, &plan, B.producer, users, i, &plan.partitions[i]);
-        }
-    }
+    if (st == SY_OK) st = order_partitions(&B, &plan, deps, order);
     sy_free(B.producer);
     sy_free(B.last_touch);
     sy_free(B.anc);

@@ -49,6 +49,13 @@ static sy_status host_infer(void *host, const sy_graph_view *graph, uint32_t nod
     return sy_op_infer_node(graph, node, inputs, outputs);
 }
 
+static sy_status host_check_data(void *host, const sy_graph_view *graph, uint32_t node, const sy_tensor *inputs) {
+    (void)host;
+    SY_CHECK(graph && node < graph->n_nodes && inputs, SY_ERR_INVALID_ARGUMENT,
+             "check_node_data: node #%u does not exist or inputs is NULL", node);
+    return sy_op_check_node_data(graph, node, inputs);
+}
+
 static void host_profile_begin(void *host, const char *name) {
     sy_host_ctx *ctx = host;
     if (!ctx) return; // outside a runtime nothing is profiled
@@ -88,6 +95,7 @@ static const sy_host_api default_host = {
     .infer_node = host_infer,
     .profile_begin = host_profile_begin,
     .profile_end = host_profile_end,
+    .check_node_data = host_check_data,
 };
 
 const sy_host_api *sy_host_default(void) { return &default_host; }

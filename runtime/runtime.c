@@ -241,21 +241,11 @@ static sy_status partition_and_compile(sy_runtime *rt, const sy_config *cfg) {
 
 // --- memory ---
 
-static sy_status plan_memory(sy_runtime *rt) {
+// Host memory of the values the caller and the program see: constants point into the program,
+// inputs, outputs and states get their own zeroed buffers (with read padding).
+static sy_status bind_host_values(sy_runtime *rt) {
     const sy_graph_view *g = rt->g;
-    uint32_t nv = g->n_values, np = rt->plan.n_partitions;
-    rt->value_data = sy_calloc(nv + 1, sizeof(void *));
-    rt->owned = sy_calloc(nv + 1, sizeof(void *));
-    rt->shapes = sy_calloc(nv + 1, sizeof(sy_tensor));
-    rt->input_set = sy_calloc(nv + 1, 1);
-    sy_mem_request *req = sy_calloc(nv + np + 1, sizeof *req);
-    size_t *offsets = sy_calloc(nv + np + 1, sizeof *offsets);
-    uint32_t *req_value = sy_calloc(nv + np + 1, sizeof *req_value);
-    sy_status st = SY_OK;
-    if (!rt->value_data || !rt->owned || !rt->shapes || !rt->input_set || !req || !offsets || !req_value)
-        st = sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory planning memory");
-    uint32_t nr = 0;
-    for (uint32_t v = 0; v < nv && st == SY_OK; v++) {
+    for (uint32_t v = 0; v < g->n_values; v++) {
         const sy_value_info *vi = &g->values[v];
         sy_value_desc_tensor(g, v, NULL, &rt->shapes[v]);
         if (vi->role == SY_ROLE_INTERMEDIATE) rt->naive_bytes += vi->nbytes;
@@ -263,15 +253,23 @@ static sy_status plan_memory(sy_runtime *rt) {
             rt->value_data[v] = (void *)vi->data;
         } else if (vi->role == SY_ROLE_INPUT || vi->role == SY_ROLE_OUTPUT || vi->role == SY_ROLE_STATE) {
             rt->owned[v] = sy_aligned_alloc(vi->nbytes + SY_READ_PADDING, SY_ARENA_ALIGN);
-            if (!rt->owned[v]) st = sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory for value '%s' (%zu bytes)", vi->name, vi->nbytes);
-            else memset(rt->owned[v], 0, vi->nbytes + SY_READ_PADDING);
+            SY_CHECK(rt->owned[v], SY_ERR_OUT_OF_MEMORY, "out of memory for value '%s' (%zu bytes)", vi->name,
+                     vi->nbytes);
+            memset(rt->owned[v], 0, vi->nbytes + SY_READ_PADDING);
             rt->value_data[v] = rt->owned[v];
             if (vi->role == SY_ROLE_STATE) rt->state_bytes += vi->nbytes;
         }
     }
-    // Intermediates crossing partitions live in the arena from their producer's step to their
-    // last reader's step; each partition's scratch lives during its own step.
-    for (uint32_t p = 0; p < np && st == SY_OK; p++) {
+    return SY_OK;
+}
+
+// Intermediates crossing partitions live in the arena from their producer's step to their last
+// reader's step; each partition's scratch lives during its own step. req_value: the value id,
+// or UINT32_MAX - p for partition p's scratch. Returns the number of requests.
+static uint32_t arena_requests(const sy_runtime *rt, sy_mem_request *req, uint32_t *req_value) {
+    const sy_graph_view *g = rt->g;
+    uint32_t np = rt->plan.n_partitions, nr = 0;
+    for (uint32_t p = 0; p < np; p++) {
         const sy_partition *P = &rt->plan.partitions[p];
         for (uint32_t k = 0; k < P->n_outputs; k++) {
             uint32_t v = P->outputs[k];
@@ -286,21 +284,44 @@ static sy_status plan_memory(sy_runtime *rt) {
         req[nr] = (sy_mem_request){rt->parts[p].info.scratch_bytes, p, p};
         req_value[nr++] = UINT32_MAX - p;
     }
-    if (st == SY_OK) st = sy_plan_memory(req, nr, SY_ARENA_ALIGN, offsets, &rt->arena_bytes);
-    if (st == SY_OK) {
-        rt->arena = sy_aligned_alloc(rt->arena_bytes + SY_READ_PADDING, SY_ARENA_ALIGN);
-        if (!rt->arena) st = sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory for the %zu-byte arena", rt->arena_bytes);
-    }
-    for (uint32_t r = 0; r < nr && st == SY_OK; r++) {
+    return nr;
+}
+
+// Allocates the arena, places the planned requests in it, and points every partition's exec
+// tensors at their host memory once.
+static sy_status place_arena(sy_runtime *rt, const size_t *offsets, const uint32_t *req_value, uint32_t nr) {
+    uint32_t nv = rt->g->n_values;
+    rt->arena = sy_aligned_alloc(rt->arena_bytes + SY_READ_PADDING, SY_ARENA_ALIGN);
+    SY_CHECK(rt->arena, SY_ERR_OUT_OF_MEMORY, "out of memory for the %zu-byte arena", rt->arena_bytes);
+    for (uint32_t r = 0; r < nr; r++) {
         if (req_value[r] >= nv) rt->parts[UINT32_MAX - req_value[r]].scratch_offset = offsets[r];
         else rt->value_data[req_value[r]] = rt->arena + offsets[r];
     }
-    for (uint32_t p = 0; p < np && st == SY_OK; p++) { // exec tensors point at host memory once
+    for (uint32_t p = 0; p < rt->plan.n_partitions; p++) {
         const sy_partition *P = &rt->plan.partitions[p];
         for (uint32_t k = 0; k < P->n_inputs; k++) rt->parts[p].inputs[k].data = rt->value_data[P->inputs[k]];
         for (uint32_t k = 0; k < P->n_outputs; k++) rt->parts[p].outputs[k].data = rt->value_data[P->outputs[k]];
         for (uint32_t k = 0; k < P->n_states; k++) rt->parts[p].states[k].data = rt->value_data[P->states[k]];
     }
+    return SY_OK;
+}
+
+static sy_status plan_memory(sy_runtime *rt) {
+    uint32_t nv = rt->g->n_values, np = rt->plan.n_partitions;
+    rt->value_data = sy_calloc(nv + 1, sizeof(void *));
+    rt->owned = sy_calloc(nv + 1, sizeof(void *));
+    rt->shapes = sy_calloc(nv + 1, sizeof(sy_tensor));
+    rt->input_set = sy_calloc(nv + 1, 1);
+    sy_mem_request *req = sy_calloc(nv + np + 1, sizeof *req);
+    size_t *offsets = sy_calloc(nv + np + 1, sizeof *offsets);
+    uint32_t *req_value = sy_calloc(nv + np + 1, sizeof *req_value);
+    sy_status st = SY_OK;
+    if (!rt->value_data || !rt->owned || !rt->shapes || !rt->input_set || !req || !offsets || !req_value)
+        st = sy_error_set(SY_ERR_OUT_OF_MEMORY, "out of memory planning memory");
+    if (st == SY_OK) st = bind_host_values(rt);
+    uint32_t nr = st == SY_OK ? arena_requests(rt, req, req_value) : 0;
+    if (st == SY_OK) st = sy_plan_memory(req, nr, SY_ARENA_ALIGN, offsets, &rt->arena_bytes);
+    if (st == SY_OK) st = place_arena(rt, offsets, req_value, nr);
     sy_free(req);
     sy_free(offsets);
     sy_free(req_value);
@@ -424,39 +445,35 @@ sy_status sy_runtime_set_input(sy_runtime *rt, const char *name, const sy_tensor
     return SY_OK;
 }
 
-static int64_t load_int(const void *data, sy_dtype dt, int64_t i) {
-    if (dt == SY_DTYPE_I64) { int64_t x; memcpy(&x, (const char *)data + 8 * i, 8); return x; }
-    if (dt == SY_DTYPE_I32) { int32_t x; memcpy(&x, (const char *)data + 4 * i, 4); return x; }
-    return ((const uint8_t *)data)[i];
-}
-
-/// Checks data-dependent bounds of values the caller gave (token ids, cache positions) before
-/// any partition runs, so a bad call changes no state whatever the delegates do.
+/// Runs the data checks of the op records (token ids, cache positions, ...) for every node whose
+/// checked inputs are all values the caller gave, before any partition runs, so a bad call
+/// changes no state whatever the delegates do. Values made inside a partition are checked by
+/// the delegate (through the host's check_node_data).
 static sy_status check_input_data(const sy_runtime *rt) {
     const sy_graph_view *g = rt->g;
     for (uint32_t n = 0; n < g->n_nodes; n++) {
         const sy_node_info *node = &g->nodes[n];
-        if (node->op == SY_OP_EMBEDDING && g->values[node->inputs[1]].role == SY_ROLE_INPUT) {
-            uint32_t ids = node->inputs[1];
-            int64_t vocab = rt->shapes[node->inputs[0]].dims[0], count = sy_tensor_numel(&rt->shapes[ids]);
-            for (int64_t i = 0; i < count; i++) {
-                int64_t id = load_int(rt->value_data[ids], g->values[ids].dtype, i);
-                SY_CHECK(id >= 0 && id < vocab, SY_ERR_OUT_OF_RANGE,
-                         "input '%s': token id %lld at index %lld is out of range [0, %lld) (node '%s')",
-                         g->values[ids].name, (long long)id, (long long)i, (long long)vocab, node->name);
+        const sy_op_def *def = sy_op_get(node->op);
+        if (!def || !def->record || !def->record->check_data) continue;
+        uint32_t mask = def->record->data_inputs, first = UINT32_MAX;
+        int from_caller = mask != 0;
+        sy_tensor in[16];
+        for (uint32_t i = 0; i < node->n_inputs; i++) {
+            uint32_t v = node->inputs[i];
+            if (v == SY_NO_VALUE) {
+                memset(&in[i], 0, sizeof in[i]);
+                from_caller &= !(mask >> i & 1u);
+                continue;
             }
+            in[i] = rt->shapes[v];
+            in[i].data = rt->value_data[v];
+            if (!(mask >> i & 1u)) continue;
+            from_caller &= g->values[v].role == SY_ROLE_INPUT;
+            if (first == UINT32_MAX) first = v;
         }
-        int cache_op = node->op == SY_OP_UPDATE_CACHE || node->op == SY_OP_SDPA_WITH_KV_CACHE;
-        if (!cache_op) continue;
-        uint32_t pos = node->inputs[node->op == SY_OP_UPDATE_CACHE ? 2 : 5];
-        uint32_t cache = node->inputs[node->op == SY_OP_UPDATE_CACHE ? 0 : 3];
-        if (g->values[pos].role != SY_ROLE_INPUT) continue;
-        SY_CHECK(sy_tensor_numel(&rt->shapes[pos]) >= 1, SY_ERR_SHAPE, "input '%s' is empty", g->values[pos].name);
-        int64_t start = load_int(rt->value_data[pos], g->values[pos].dtype, 0);
-        int64_t t = rt->shapes[node->inputs[1]].dims[2], s = rt->shapes[cache].dims[2];
-        SY_CHECK(start >= 0 && start + t <= s, SY_ERR_OUT_OF_RANGE,
-                 "input '%s': cache position %lld + %lld tokens is past the cache length %lld (node '%s')",
-                 g->values[pos].name, (long long)start, (long long)t, (long long)s, node->name);
+        if (!from_caller) continue;
+        sy_status st = sy_op_check_node_data(g, n, in);
+        if (st != SY_OK) return sy_error_prefix(st, "input '%s'", g->values[first].name);
     }
     return SY_OK;
 }

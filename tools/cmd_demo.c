@@ -7,7 +7,7 @@
 
 #include "core/status.h"
 #include "core/strbuf.h"
-#include "runtime/decoder.h"
+#include "importers/decoder.h"
 #include "runtime/registry.h"
 #include "runtime/runtime.h"
 #include "tools/cli.h"

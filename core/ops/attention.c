@@ -52,7 +52,7 @@ static sy_status check_start_pos(const sy_tensor *inputs, uint32_t idx, const na
 
 static sy_status get_scale(const sy_node_info *node, float *out) {
     float scale;
-    SY_TRY(sy_attr_get_float(node, "scale", 0, 0.0f, &scale));
+    SY_TRY(sy_op_attr_get_float(node, "scale", &scale));
     SY_CHECK(isfinite(scale), SY_ERR_INVALID_ARGUMENT,
              "attribute 'scale' is %g; expected a finite number (0 = 1/sqrt(head dim))",
              (double)scale);
@@ -66,10 +66,10 @@ sy_status sy_infer_ROPE(const sy_node_info *node, const sy_tensor *inputs, sy_te
     char sx[96], sp[96];
     float theta;
     int64_t layout;
-    SY_TRY(sy_attr_get_float(node, "theta", 0, 10000.0f, &theta));
+    SY_TRY(sy_op_attr_get_float(node, "theta", &theta));
     SY_CHECK(isfinite(theta) && theta > 0.0f, SY_ERR_INVALID_ARGUMENT,
              "attribute 'theta' is %g; expected a finite number > 0", (double)theta);
-    SY_TRY(sy_attr_get_int(node, "layout", 0, 0, &layout));
+    SY_TRY(sy_op_attr_get_int(node, "layout", &layout));
     SY_CHECK(layout == 0 || layout == 1, SY_ERR_INVALID_ARGUMENT,
              "attribute 'layout' is %lld; expected 0 (half-split) or 1 (interleaved)",
              (long long)layout);
@@ -145,7 +145,7 @@ sy_status sy_infer_SDPA(const sy_node_info *node, const sy_tensor *inputs, sy_te
                                                                                       : NULL;
     int64_t causal;
     float scale;
-    SY_TRY(sy_attr_get_int(node, "causal", 0, 0, &causal));
+    SY_TRY(sy_op_attr_get_int(node, "causal", &causal));
     SY_CHECK(causal == 0 || causal == 1, SY_ERR_INVALID_ARGUMENT,
              "attribute 'causal' is %lld; expected 0 or 1", (long long)causal);
     SY_TRY(get_scale(node, &scale));
@@ -206,3 +206,44 @@ sy_status sy_infer_SDPA_WITH_KV_CACHE(const sy_node_info *node, const sy_tensor 
     sy_rule_copy_shape(&outputs[0], &inputs[0]);
     return SY_OK;
 }
+
+// --- data checks and op records ---
+
+/// Cache positions: start_pos holds the start (one element) or the T positions start, start+1,
+/// ..., start+T-1; rows [start, start + T) must lie in the cache of S rows. Written as
+/// start <= S - T so that no start (INT64_MAX included) overflows.
+static sy_status check_positions(const sy_tensor *pos, int64_t t, int64_t s) {
+    int64_t n = sy_tensor_numel(pos);
+    SY_CHECK(n >= 1, SY_ERR_SHAPE, "start_pos is empty; it needs at least one element (the start position)");
+    SY_CHECK(n == 1 || n == t, SY_ERR_SHAPE,
+             "start_pos has %lld elements; it holds the start (1 element) or one position per new token (%lld)",
+             (long long)n, (long long)t);
+    int64_t start = sy_rule_load_index(pos, 0);
+    SY_CHECK(start >= 0, SY_ERR_OUT_OF_RANGE, "cache position %lld is negative", (long long)start);
+    SY_CHECK(t >= 0 && t <= s && start <= s - t, SY_ERR_OUT_OF_RANGE,
+             "cache position %lld + %lld tokens is past the cache length %lld", (long long)start, (long long)t,
+             (long long)s);
+    for (int64_t i = 1; i < n; i++) { // start + i <= s - t + i < s: no overflow
+        int64_t p = sy_rule_load_index(pos, i);
+        SY_CHECK(p == start + i, SY_ERR_OUT_OF_RANGE,
+                 "start_pos[%lld] is %lld; cache positions must be consecutive (start %lld, so %lld)",
+                 (long long)i, (long long)p, (long long)start, (long long)(start + i));
+    }
+    return SY_OK;
+}
+
+static sy_status check_update_cache(const sy_node_info *node, const sy_tensor *inputs) {
+    (void)node; // cache (B, H, S, D), new (B, H, T, D)
+    return check_positions(&inputs[2], inputs[1].dims[2], inputs[0].dims[2]);
+}
+
+static sy_status check_kv_cache(const sy_node_info *node, const sy_tensor *inputs) {
+    (void)node; // q (B, Hq, T, D), k_cache (B, Hkv, S, D)
+    return check_positions(&inputs[5], inputs[0].dims[2], inputs[3].dims[2]);
+}
+
+SY_OP_RECORD(ROPE, .attrs = {{"theta", SY_ATTR_FLOAT, 0, 0, 10000.0}, {"layout", SY_ATTR_INT, 0, 0, 0}});
+SY_OP_RECORD(UPDATE_CACHE, .data_inputs = 1u << 2, .check_data = check_update_cache);
+SY_OP_RECORD(SDPA, .attrs = {{"causal", SY_ATTR_INT, 0, 0, 0}, {"scale", SY_ATTR_FLOAT, 0, 0, 0.0}});
+SY_OP_RECORD(SDPA_WITH_KV_CACHE, .attrs = {{"scale", SY_ATTR_FLOAT, 0, 0, 0.0}}, .data_inputs = 1u << 5,
+             .check_data = check_kv_cache);

@@ -68,7 +68,7 @@ SY_UNARY_RULE_(SILU, SY_DTYPES_FLOAT)
 
 sy_status sy_infer_GELU(const sy_node_info *node, const sy_tensor *inputs, sy_tensor *outputs) {
     int64_t approximate;
-    SY_TRY(sy_attr_get_int(node, "approximate", 0, 0, &approximate));
+    SY_TRY(sy_op_attr_get_int(node, "approximate", &approximate));
     SY_CHECK(approximate == 0 || approximate == 1, SY_ERR_INVALID_ARGUMENT,
              "attribute 'approximate' must be 0 (erf) or 1 (tanh), not %lld", (long long)approximate);
     return unary_rule(node, inputs, outputs, SY_DTYPES_FLOAT);
@@ -77,7 +77,7 @@ sy_status sy_infer_GELU(const sy_node_info *node, const sy_tensor *inputs, sy_te
 // Any plain dtype to any plain dtype; the shape is kept.
 sy_status sy_infer_CAST(const sy_node_info *node, const sy_tensor *inputs, sy_tensor *outputs) {
     int64_t dtype;
-    SY_TRY(sy_attr_get_int(node, "dtype", 1, 0, &dtype));
+    SY_TRY(sy_op_attr_get_int(node, "dtype", &dtype));
     SY_CHECK(dtype > SY_DTYPE_INVALID && dtype < SY_DTYPE_COUNT && (SY_DTYPES_PLAIN & (1u << dtype)),
              SY_ERR_INVALID_ARGUMENT, "attribute 'dtype' %lld is not a plain dtype (1..%d)", (long long)dtype,
              SY_DTYPE_BOOL);
@@ -85,3 +85,8 @@ sy_status sy_infer_CAST(const sy_node_info *node, const sy_tensor *inputs, sy_te
     sy_rule_set_output(&outputs[0], (sy_dtype)dtype, inputs[0].rank, inputs[0].dims);
     return SY_OK;
 }
+
+// --- op records (attributes the host checks; docs/OPS.md specifies them) ---
+
+SY_OP_RECORD(GELU, .attrs = {{"approximate", SY_ATTR_INT, 0, 0, 0}});
+SY_OP_RECORD(CAST, .attrs = {{"dtype", SY_ATTR_INT, 1, 0, 0}});

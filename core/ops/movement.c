@@ -17,7 +17,7 @@ static sy_status check_present(const sy_tensor *inputs, uint32_t index) {
 static sy_status get_shape_attr(const sy_node_info *node, const int64_t **shape, uint32_t *n) {
     const int64_t *v;
     uint32_t count;
-    SY_TRY(sy_attr_get_ints(node, "shape", 1, &v, &count));
+    SY_TRY(sy_op_attr_get_ints(node, "shape", &v, &count));
     SY_CHECK(count <= SY_MAX_RANK, SY_ERR_INVALID_ARGUMENT,
              "attribute 'shape' has %u entries; at most %d", count, SY_MAX_RANK);
     *shape = v;
@@ -99,7 +99,7 @@ sy_status sy_infer_TRANSPOSE(const sy_node_info *node, const sy_tensor *inputs, 
     uint32_t n, seen = 0;
     char sp[96];
     SY_TRY(check_present(inputs, 0));
-    SY_TRY(sy_attr_get_ints(node, "perm", 1, &perm, &n));
+    SY_TRY(sy_op_attr_get_ints(node, "perm", &perm, &n));
     SY_CHECK(n == x->rank, SY_ERR_INVALID_ARGUMENT, "attribute 'perm' has %u entries but input #0 has rank %u",
              n, x->rank);
     int64_t dims[SY_MAX_RANK];
@@ -120,10 +120,10 @@ sy_status sy_infer_SLICE(const sy_node_info *node, const sy_tensor *inputs, sy_t
     int64_t axis, start, end, step;
     uint32_t a;
     SY_TRY(check_present(inputs, 0));
-    SY_TRY(sy_attr_get_int(node, "axis", 1, 0, &axis));
-    SY_TRY(sy_attr_get_int(node, "start", 0, 0, &start));
-    SY_TRY(sy_attr_get_int(node, "end", 0, INT64_MAX, &end));
-    SY_TRY(sy_attr_get_int(node, "step", 0, 1, &step));
+    SY_TRY(sy_op_attr_get_int(node, "axis", &axis));
+    SY_TRY(sy_op_attr_get_int(node, "start", &start));
+    SY_TRY(sy_op_attr_get_int(node, "end", &end));
+    SY_TRY(sy_op_attr_get_int(node, "step", &step));
     SY_TRY(sy_normalize_axis(axis, x->rank, "attribute 'axis'", &a));
     SY_CHECK(step >= 1, SY_ERR_INVALID_ARGUMENT, "attribute 'step' must be >= 1, not %lld", (long long)step);
 
@@ -146,7 +146,7 @@ sy_status sy_infer_CONCAT(const sy_node_info *node, const sy_tensor *inputs, sy_
     uint32_t a;
     char si[96], s0[96];
     SY_TRY(check_present(inputs, 0));
-    SY_TRY(sy_attr_get_int(node, "axis", 1, 0, &axis));
+    SY_TRY(sy_op_attr_get_int(node, "axis", &axis));
     SY_TRY(sy_normalize_axis(axis, x0->rank, "attribute 'axis'", &a));
     int64_t dims[SY_MAX_RANK];
     for (uint32_t d = 0; d < x0->rank; d++) dims[d] = x0->dims[d];
@@ -207,7 +207,7 @@ sy_status sy_infer_GATHER(const sy_node_info *node, const sy_tensor *inputs, sy_
              sy_dtype_name(idx->dtype));
     SY_CHECK(idx->rank == 1, SY_ERR_SHAPE, "input #1 (indices) has shape %s; gather needs 1-D indices",
              sy_format_dims(idx->dims, idx->rank, buf, sizeof buf));
-    SY_TRY(sy_attr_get_int(node, "axis", 0, 0, &axis));
+    SY_TRY(sy_op_attr_get_int(node, "axis", &axis));
     SY_TRY(sy_normalize_axis(axis, x->rank, "attribute 'axis'", &a));
     int64_t dims[SY_MAX_RANK];
     for (uint32_t i = 0; i < x->rank; i++) dims[i] = x->dims[i];
@@ -215,3 +215,45 @@ sy_status sy_infer_GATHER(const sy_node_info *node, const sy_tensor *inputs, sy_
     sy_rule_set_output(&outputs[0], x->dtype, x->rank, dims);
     return SY_OK;
 }
+
+// --- data checks and op records ---
+
+// Every id must index a row of the table: [0, V).
+static sy_status check_embedding_ids(const sy_node_info *node, const sy_tensor *inputs) {
+    const sy_tensor *ids = &inputs[1];
+    int64_t v = inputs[0].dims[0], n = sy_tensor_numel(ids);
+    (void)node;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t id = sy_rule_load_index(ids, i);
+        SY_CHECK(id >= 0 && id < v, SY_ERR_OUT_OF_RANGE, "token id %lld at index %lld is out of range [0, %lld)",
+                 (long long)id, (long long)i, (long long)v);
+    }
+    return SY_OK;
+}
+
+// Every index must pick a slice of axis `axis`: [0, dims[axis]) (no negative indices).
+static sy_status check_gather_indices(const sy_node_info *node, const sy_tensor *inputs) {
+    const sy_tensor *x = &inputs[0], *idx = &inputs[1];
+    uint32_t a;
+    SY_TRY(sy_normalize_axis(sy_op_attr_int(node, "axis"), x->rank, "attribute 'axis'", &a));
+    int64_t dim = x->dims[a], n = sy_tensor_numel(idx);
+    for (int64_t j = 0; j < n; j++) {
+        int64_t k = sy_rule_load_index(idx, j);
+        SY_CHECK(k >= 0 && k < dim, SY_ERR_OUT_OF_RANGE,
+                 "index %lld at position %lld is out of range [0, %lld) of axis %u", (long long)k, (long long)j,
+                 (long long)dim, a);
+    }
+    return SY_OK;
+}
+
+SY_OP_RECORD(EMBEDDING, .data_inputs = 1u << 1, .check_data = check_embedding_ids);
+SY_OP_RECORD(RESHAPE, .attrs = {{"shape", SY_ATTR_INTS, 1, 0, 0}});
+SY_OP_RECORD(TRANSPOSE, .attrs = {{"perm", SY_ATTR_INTS, 1, 0, 0}});
+SY_OP_RECORD(SLICE, .attrs = {{"axis", SY_ATTR_INT, 1, 0, 0},
+                              {"start", SY_ATTR_INT, 0, 0, 0},
+                              {"end", SY_ATTR_INT, 0, INT64_MAX, 0},
+                              {"step", SY_ATTR_INT, 0, 1, 0}});
+SY_OP_RECORD(CONCAT, .attrs = {{"axis", SY_ATTR_INT, 1, 0, 0}});
+SY_OP_RECORD(EXPAND, .attrs = {{"shape", SY_ATTR_INTS, 1, 0, 0}});
+SY_OP_RECORD(GATHER, .attrs = {{"axis", SY_ATTR_INT, 0, 0, 0}}, .data_inputs = 1u << 1,
+             .check_data = check_gather_indices);

@@ -13,8 +13,8 @@ static sy_status reduce_rule(const sy_node_info *node, const sy_tensor *inputs, 
     const int64_t *axes;
     uint32_t n_axes;
     int64_t keepdim;
-    SY_TRY(sy_attr_get_ints(node, "axes", 0, &axes, &n_axes));
-    SY_TRY(sy_attr_get_int(node, "keepdim", 0, 0, &keepdim));
+    SY_TRY(sy_op_attr_get_ints(node, "axes", &axes, &n_axes));
+    SY_TRY(sy_op_attr_get_int(node, "keepdim", &keepdim));
     SY_CHECK(keepdim == 0 || keepdim == 1, SY_ERR_INVALID_ARGUMENT,
              "attribute 'keepdim' must be 0 or 1, not %lld", (long long)keepdim);
 
@@ -52,3 +52,11 @@ sy_status sy_infer_MEAN(const sy_node_info *node, const sy_tensor *inputs, sy_te
 sy_status sy_infer_MAX(const sy_node_info *node, const sy_tensor *inputs, sy_tensor *outputs) {
     return reduce_rule(node, inputs, outputs, SY_DTYPES_FLOAT_INT);
 }
+
+// --- op records ---
+
+#define SY_REDUCE_ATTRS_ .attrs = {{"axes", SY_ATTR_INTS, 0, 0, 0}, {"keepdim", SY_ATTR_INT, 0, 0, 0}}
+SY_OP_RECORD(SUM, SY_REDUCE_ATTRS_);
+SY_OP_RECORD(MEAN, SY_REDUCE_ATTRS_);
+SY_OP_RECORD(MAX, SY_REDUCE_ATTRS_);
+#undef SY_REDUCE_ATTRS_

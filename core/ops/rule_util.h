@@ -5,6 +5,7 @@
 // family words a wrong dtype the same way.
 
 #include <stdbool.h>
+#include <string.h>
 
 #include "core/ops.h"
 #include "core/status.h"
@@ -24,6 +25,18 @@ static inline bool sy_rule_is_float(sy_dtype dt) {
 }
 
 static inline bool sy_rule_is_index(sy_dtype dt) { return dt == SY_DTYPE_I32 || dt == SY_DTYPE_I64; }
+
+/// Element i of an i32/i64 tensor (the index inputs the data checks read); unaligned-safe.
+static inline int64_t sy_rule_load_index(const sy_tensor *t, int64_t i) {
+    if (t->dtype == SY_DTYPE_I32) {
+        int32_t x;
+        memcpy(&x, (const char *)t->data + 4 * i, 4);
+        return x;
+    }
+    int64_t x;
+    memcpy(&x, (const char *)t->data + 8 * i, 8);
+    return x;
+}
 
 // --- checks (each records a message and returns SY_ERR_DTYPE on failure) ---
 

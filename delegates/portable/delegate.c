@@ -1,9 +1,9 @@
 // The portable delegate: runs every op with the reference kernels. It is the fallback that makes
 // every program runnable, and the reference every other delegate is checked against.
 //
-// A compiled partition maps each value it touches to where its bytes live during execute:
-// boundary tensors (host memory, from the exec args), constants (borrowed from the program),
-// and partition-internal intermediates, planned by lifetime into the host-provided scratch.
+// A compiled partition is the delegate kit's value table (include/switchyard/delegate_kit.h):
+// boundary tensors come from the exec args, constants are borrowed from the program, and
+// partition-internal intermediates are planned by lifetime into the host-provided scratch.
 
 #include <string.h>
 
@@ -11,23 +11,15 @@
 #include "core/ops.h"
 #include "core/status.h"
 #include "delegates/portable/kernels.h"
-
-enum slot_kind { SLOT_NONE = 0, SLOT_INPUT, SLOT_OUTPUT, SLOT_STATE, SLOT_CONST, SLOT_SCRATCH };
-
-typedef struct slot {
-    uint8_t kind;
-    uint32_t index;  // into args->inputs/outputs/states
-    size_t offset;   // SLOT_SCRATCH: offset in args->scratch
-} slot;
+#include "switchyard/delegate_kit.h"
 
 struct sy_backend {
     const sy_host_api *host;
 };
 
 struct sy_kernel {
-    const sy_subgraph *sg; // borrowed: the host keeps it alive until release
-    slot *slots;           // (n_values)
-    sy_tensor *tensors;    // (n_values) concrete shapes + data of the current call
+    sy_kit_partition kp; // values, places and this call's shapes
+    size_t *offset;      // (kp.n_values) SY_KIT_INTERNAL: offset in args->scratch
 };
 
 static const sy_portable_kernel_fn kernels[SY_OP_COUNT] = {
@@ -60,62 +52,44 @@ static int portable_supports(sy_backend *b, const sy_graph_view *g, uint32_t nod
 
 static void portable_release(sy_backend *b, sy_kernel *k) {
     if (!k) return;
-    b->host->free(b->host->host, k->slots);
-    b->host->free(b->host->host, k->tensors);
+    b->host->free(b->host->host, k->offset);
+    sy_kit_partition_deinit(&k->kp);
     b->host->free(b->host->host, k);
 }
 
 static sy_status portable_compile(sy_backend *b, const sy_subgraph *sg, sy_kernel **kernel_out,
                                   sy_compile_info *info) {
     const sy_host_api *h = b->host;
-    const sy_graph_view *g = sg->graph;
-    uint32_t nv = g->n_values;
     sy_kernel *k = h->alloc(h->host, sizeof *k, 16);
     if (!k) return h->error(h->host, SY_ERR_OUT_OF_MEMORY, "portable: out of memory");
     memset(k, 0, sizeof *k);
-    k->sg = sg;
-    k->slots = h->alloc(h->host, sizeof(slot) * (nv + 1), 16);
-    k->tensors = h->alloc(h->host, sizeof(sy_tensor) * (nv + 1), 16);
-    sy_mem_request *req = h->alloc(h->host, sizeof(sy_mem_request) * (nv + 1), 16);
-    size_t *offsets = h->alloc(h->host, sizeof(size_t) * (nv + 1), 16);
-    uint32_t *req_value = h->alloc(h->host, sizeof(uint32_t) * (nv + 1), 16);
-    sy_status st = SY_OK;
-    if (!k->slots || !k->tensors || !req || !offsets || !req_value) {
+    sy_status st = sy_kit_partition_init(&k->kp, h, sg);
+    if (st != SY_OK) {
+        h->free(h->host, k);
+        return st;
+    }
+    uint32_t nl = k->kp.n_values;
+    k->offset = h->alloc(h->host, sizeof(size_t) * (nl + 1), 16);
+    sy_mem_request *req = h->alloc(h->host, sizeof(sy_mem_request) * (nl + 1), 16);
+    size_t *offsets = h->alloc(h->host, sizeof(size_t) * (nl + 1), 16);
+    uint32_t *req_value = h->alloc(h->host, sizeof(uint32_t) * (nl + 1), 16);
+    if (!k->offset || !req || !offsets || !req_value) {
         st = h->error(h->host, SY_ERR_OUT_OF_MEMORY, "portable: out of memory compiling");
         goto done;
     }
-    memset(k->slots, 0, sizeof(slot) * (nv + 1));
-    memset(k->tensors, 0, sizeof(sy_tensor) * (nv + 1));
-    for (uint32_t i = 0; i < sg->n_inputs; i++) k->slots[sg->inputs[i]] = (slot){SLOT_INPUT, i, 0};
-    for (uint32_t i = 0; i < sg->n_outputs; i++) k->slots[sg->outputs[i]] = (slot){SLOT_OUTPUT, i, 0};
-    for (uint32_t i = 0; i < sg->n_states; i++) k->slots[sg->states[i]] = (slot){SLOT_STATE, i, 0};
-    // Internal values: produced here, read only here. Their lifetime runs from the producing
-    // node's step to the last reading step.
+    memset(k->offset, 0, sizeof(size_t) * (nl + 1));
+    // Internal values live from the producing step to the last reading step.
     uint32_t nr = 0;
-    for (uint32_t s = 0; s < sg->n_nodes; s++) {
-        const sy_node_info *node = &g->nodes[sg->nodes[s]];
-        for (uint32_t i = 0; i < node->n_inputs; i++) {
-            uint32_t v = node->inputs[i];
-            if (v == SY_NO_VALUE) continue;
-            if (g->values[v].role == SY_ROLE_CONSTANT) {
-                k->slots[v].kind = SLOT_CONST;
-                k->tensors[v].data = (void *)g->values[v].data;
-            }
-            for (uint32_t r = 0; r < nr; r++)
-                if (req_value[r] == v) req[r].last = s;
-        }
-        for (uint32_t o = 0; o < node->n_outputs; o++) {
-            uint32_t v = node->outputs[o];
-            if (k->slots[v].kind != SLOT_NONE) continue;
-            k->slots[v].kind = SLOT_SCRATCH;
-            req[nr] = (sy_mem_request){g->values[v].nbytes, s, s};
-            req_value[nr++] = v;
-        }
+    for (uint32_t l = 0; l < nl; l++) {
+        const sy_kit_value *e = &k->kp.values[l];
+        if (e->place != SY_KIT_INTERNAL) continue;
+        req[nr] = (sy_mem_request){e->nbytes, e->first_step, e->last_step};
+        req_value[nr++] = l;
     }
     size_t total = 0;
     st = sy_plan_memory(req, nr, 64, offsets, &total);
     if (st != SY_OK) goto done;
-    for (uint32_t r = 0; r < nr; r++) k->slots[req_value[r]].offset = offsets[r];
+    for (uint32_t r = 0; r < nr; r++) k->offset[req_value[r]] = offsets[r];
     info->scratch_bytes = total;
     info->packed_bytes = 0; // weights are read in place from the program
     info->detail = NULL;
@@ -129,38 +103,23 @@ done:
 }
 
 static sy_status portable_execute(sy_backend *b, sy_kernel *k, const sy_exec_args *args) {
-    const sy_subgraph *sg = k->sg;
-    const sy_graph_view *g = sg->graph;
-    sy_tensor *t = k->tensors;
-    for (uint32_t i = 0; i < sg->n_inputs; i++) t[sg->inputs[i]] = args->inputs[i];
-    for (uint32_t i = 0; i < sg->n_states; i++) t[sg->states[i]] = args->states[i];
-    for (uint32_t s = 0; s < sg->n_nodes; s++) {
-        uint32_t n = sg->nodes[s];
+    sy_kit_partition *kp = &k->kp;
+    const sy_graph_view *g = kp->sg->graph;
+    SY_TRY(sy_kit_resolve_shapes(kp, args));
+    for (uint32_t l = 0; l < kp->n_values; l++)
+        if (kp->values[l].place == SY_KIT_INTERNAL) kp->shapes[l].data = (char *)args->scratch + k->offset[l];
+    for (uint32_t s = 0; s < kp->sg->n_nodes; s++) {
+        uint32_t n = kp->sg->nodes[s];
         const sy_node_info *node = &g->nodes[n];
         sy_tensor in[16], out[4];
         for (uint32_t i = 0; i < node->n_inputs; i++) {
-            uint32_t v = node->inputs[i];
-            if (v == SY_NO_VALUE) {
-                memset(&in[i], 0, sizeof in[i]);
-            } else {
-                if (k->slots[v].kind == SLOT_CONST) {
-                    const sy_value_info *vi = &g->values[v];
-                    t[v].dtype = vi->dtype;
-                    t[v].rank = vi->rank;
-                    memcpy(t[v].dims, vi->dims, sizeof vi->dims);
-                }
-                in[i] = t[v];
-            }
+            uint32_t l = sy_kit_local(kp, node->inputs[i]);
+            if (l == UINT32_MAX) memset(&in[i], 0, sizeof in[i]);
+            else in[i] = kp->shapes[l];
         }
-        sy_status st = b->host->infer_node(b->host->host, g, n, in, out);
+        for (uint32_t o = 0; o < node->n_outputs; o++) out[o] = kp->shapes[sy_kit_local(kp, node->outputs[o])];
+        sy_status st = sy_kit_check_node_data(b->host, g, n, in); // before any write
         if (st != SY_OK) return st;
-        for (uint32_t o = 0; o < node->n_outputs; o++) {
-            uint32_t v = node->outputs[o];
-            const slot *sl = &k->slots[v];
-            out[o].data = sl->kind == SLOT_OUTPUT ? args->outputs[sl->index].data
-                                                  : (char *)args->scratch + sl->offset;
-            t[v] = out[o];
-        }
         if (b->host->profile_begin) b->host->profile_begin(b->host->host, node->name);
         st = kernels[node->op](node, in, out);
         if (b->host->profile_end) b->host->profile_end(b->host->host, node->name);

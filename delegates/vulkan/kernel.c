@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "delegates/vulkan/vk_ops.h"
+#include "switchyard/delegate_kit.h"
 
 #define NONE UINT32_MAX
 #define STAGING_ALIGN 256
@@ -361,7 +362,7 @@ static sy_status place_values(sy_kernel *k) {
                                k->label, vi->name, is_int ? "integer" : "host-read");
         v->narrow = v->on_device && vi->dtype == SY_DTYPE_I64;
         size_t numel = value_numel_bound(vi);
-        v->dev_bytes = v->narrow ? numel * 4 : numel * sy_dtype_size_inline(vi->dtype);
+        v->dev_bytes = v->narrow ? numel * 4 : vi->nbytes; // nbytes: sy_shape_nbytes at the bounds
         if (v->role == SY_ROLE_CONSTANT && v->on_device && !vi->data)
             return sy_vk_error(k->be, SY_ERR_INVALID_ARGUMENT, "vulkan: %s: constant '%s' has no data", k->label,
                                vi->name);
@@ -433,6 +434,9 @@ sy_status sy_vk_record_steps(sy_kernel *k, int dry_run) {
             .in_t = in_t,
             .out_t = out_t,
         };
+        // The op record's data checks (ids, indices, cache positions) on the host-read inputs,
+        // before anything is recorded: a refused call submits nothing.
+        if (!dry_run) SY_VK_TRY(sy_kit_check_node_data(k->be->host, k->graph, s->node, in_t));
         SY_VK_TRY(s->impl->record(&ctx));
     }
     return SY_OK;

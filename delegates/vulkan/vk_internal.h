@@ -28,7 +28,8 @@
     X(EMBEDDING, embedding, 3)       \
     X(SDPA, sdpa, 4)                 \
     X(SDPA_SPLIT, sdpa_split, 4)     \
-    X(SDPA_COMBINE, sdpa_combine, 2)
+    X(SDPA_COMBINE, sdpa_combine, 2) \
+    X(CLAMP, clamp, 2)
 
 typedef enum sy_vk_shader {
 #define SY_VK_SHADER_ENUM_(id, file, nb) SY_VK_SHADER_##id,

@@ -100,6 +100,7 @@ void sy_vk_copy_params_contig(sy_vk_copy_params *p, const sy_tensor *src, const 
 // --- the op implementations (one per file under ops/) ---
 
 extern const sy_vk_op_impl sy_vk_op_binary; // add sub mul div pow maximum minimum
+extern const sy_vk_op_impl sy_vk_op_clamp;  // clamp (min/max as push constants)
 extern const sy_vk_op_impl sy_vk_op_unary;  // neg exp log sqrt rsqrt sin cos tanh ...
 extern const sy_vk_op_impl sy_vk_op_matmul;
 extern const sy_vk_op_impl sy_vk_op_linear;

@@ -11,6 +11,8 @@
 //    "(optional)" may be NULL and then default as documented;
 //  - a change that breaks old plugins bumps SY_DELEGATE_ABI_MAJOR; an append bumps MINOR.
 
+#include <stddef.h>
+
 #include "switchyard/types.h"
 
 #ifdef __cplusplus
@@ -20,7 +22,7 @@ extern "C" {
 // --- constants ---
 
 #define SY_DELEGATE_ABI_MAJOR 1
-#define SY_DELEGATE_ABI_MINOR 1
+#define SY_DELEGATE_ABI_MINOR 2
 #define SY_DELEGATE_ABI_VERSION ((SY_DELEGATE_ABI_MAJOR << 16) | SY_DELEGATE_ABI_MINOR)
 
 #define SY_REASON_MAX 256 // size of the reason buffers the host hands to delegates
@@ -79,7 +81,20 @@ typedef struct sy_host_api {
     /// `switchyard bench` counts them as boundary copies.
     void (*profile_begin)(void *host, const char *name);
     void (*profile_end)(void *host, const char *name);
+    /// (ABI 1.2; call it only when struct_size covers it, see SY_HOST_HAS) Runs the data
+    /// checks the op record of graph node `node` declares (token id < vocab, indices inside
+    /// their axis, cache positions start >= 0, start + T <= S, consecutive) on `inputs`: every
+    /// input's dtype/rank/dims, and the data of the inputs the op reads values from. Call it
+    /// before the node's kernel writes anything, for values made inside the partition (the host
+    /// has already checked the values it handed in). SY_ERR_OUT_OF_RANGE or SY_ERR_SHAPE with a
+    /// message naming the node; SY_OK for ops without data checks. Allocates nothing.
+    sy_status (*check_node_data)(void *host, const sy_graph_view *graph, uint32_t node,
+                                 const sy_tensor *inputs);
 } sy_host_api;
+
+/// Whether host table `h` (a `const sy_host_api *`) covers member `member`.
+#define SY_HOST_HAS(h, member)                                                                    \
+    ((h)->struct_size >= offsetof(sy_host_api, member) + sizeof((h)->member) && (h)->member != NULL)
 
 // --- what the delegate publishes ---
 

@@ -3,7 +3,9 @@
 // The op set, as one X-macro list. Each entry is
 //   X(ENUM_SUFFIX, "name", min_inputs, max_inputs, n_outputs, mutated_inputs_mask)
 // mutated_inputs_mask has bit i set when the op writes input i in place (state tensors).
-// Ops grow only at the end: the enum value is the op id stored in program files.
+// Ops grow only at the end: the enum value is the op id stored in program files. Ops after
+// sdpa_with_kv_cache came with format 1.1 (core/ops.h: SY_OP_LAST_OF_1_0); a writer marks a file
+// that uses one as 1.1 and a reader refuses such an op in a 1.0 file.
 // docs/OPS.md specifies every op (inputs, attributes, shape and dtype rules).
 
 #define SY_OP_LIST(X)                                     \
@@ -52,4 +54,6 @@
     X(ROPE, "rope", 2, 2, 1, 0)                           \
     X(UPDATE_CACHE, "update_cache", 3, 3, 0, 0x1)         \
     X(SDPA, "sdpa", 3, 4, 1, 0)                           \
-    X(SDPA_WITH_KV_CACHE, "sdpa_with_kv_cache", 6, 6, 1, 0x18)
+    X(SDPA_WITH_KV_CACHE, "sdpa_with_kv_cache", 6, 6, 1, 0x18)  \
+    /* format 1.1: every op below needs minor >= 1 */      \
+    X(CLAMP, "clamp", 1, 1, 1, 0)

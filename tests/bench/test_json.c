@@ -3,7 +3,7 @@
 // (partitions, placement, bytes crossing the boundary), and LLM mode reports its rates.
 
 #include "bench_test.h"
-#include "runtime/decoder.h"
+#include "importers/decoder.h"
 
 static const char *const config_keys[] = {
     "label",   "backends",     "status",  "reason",       "load_ms",      "compile_ms",    "init_ms",    "latency_ms",

@@ -867,6 +867,31 @@ static void test_block_dtypes(void) {
     sy_graph_destroy(g);
 }
 
+// An op of format 1.1 (clamp) makes a 1.1 file; a 1.0 file that claims one is refused.
+static void test_op_minor(void) {
+    sy_graph *g = NULL;
+    CHECK_OK(sy_graph_create(&g));
+    if (!g) return;
+    sy_value_desc xd = {"x", SY_DTYPE_F32, SY_ROLE_INPUT, 1, {4}, {-1, -1, -1, -1, -1, -1}};
+    uint32_t x = 0, y = 0;
+    sy_attr lo = {.name = "min", .type = SY_ATTR_FLOAT, .n = 1, .u.f = 0.0f};
+    CHECK_OK(sy_graph_add_value(g, &xd, &x));
+    CHECK_OK(sy_graph_add_op(g, "c", SY_OP_CLAMP, &x, 1, &lo, 1, &y));
+    CHECK_OK(sy_graph_set_output(g, y, "y"));
+    uint8_t *bytes = NULL;
+    size_t n = 0;
+    CHECK_OK(sy_format_serialize(sy_graph_get_view(g), NULL, &bytes, &n));
+    if (bytes) {
+        CHECK(bytes[10] == 1 && bytes[11] == 0);
+        CHECK_OK(load_bytes(bytes, n));
+        bytes[10] = 0;
+        CHECK_FAILS(load_bytes(bytes, n), SY_ERR_FORMAT,
+                    "node #0 'c' uses op clamp, which needs format version 1.1, but the file says 1.0");
+    }
+    free_bytes(bytes);
+    sy_graph_destroy(g);
+}
+
 int main(void) {
     const char *base = getenv("TMPDIR");
     snprintf(tmp_dir, sizeof tmp_dir, "%s/sy_format_XXXXXX", base && base[0] ? base : "/tmp");
@@ -889,6 +914,7 @@ int main(void) {
     RUN(test_bad_attrs);
     RUN(test_random_mutations);
     RUN(test_block_dtypes);
+    RUN(test_op_minor);
     CHECK(count_dir_entries(tmp_dir) == 0); // every test cleaned up, no temp file left behind
     rmdir(tmp_dir);
     return TEST_SUMMARY();

@@ -76,6 +76,8 @@ static const op_case cases[] = {
      {A_INT("causal", 1)}, 1, 0},
     {"sdpa_with_kv_cache", SY_OP_SDPA_WITH_KV_CACHE, 6, {4, 4, 4, 4, 4, 1},
      {{1, 4, 3, 8}, {1, 2, 3, 8}, {1, 2, 3, 8}, {1, 2, 12, 8}, {1, 2, 12, 8}, {1}}, "fffssq", 6, {{0}}, 0, 0},
+    {"clamp", SY_OP_CLAMP, 1, {2}, {{4, 8}}, "f", 0, {A_FLOAT("min", -0.5f), A_FLOAT("max", 0.75f)}, 2, 0},
+    {"clamp min only", SY_OP_CLAMP, 1, {3}, {{2, 3, 8}}, "f", 0, {A_FLOAT("min", 0.1f)}, 1, 0},
 };
 
 static uint64_t rng = 0x12345678;

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "runtime/decoder.h"
+#include "importers/decoder.h"
 #include "switchyard/switchyard.h"
 #include "tools/npy.h"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "runtime/decoder.h"
+#include "importers/decoder.h"
 #include "switchyard/generate.h"
 
 typedef struct model {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
-#include "runtime/decoder.h"
+#include "importers/decoder.h"
 #include "switchyard/generate.h"
 
 static long n_allocs;

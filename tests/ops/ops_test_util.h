@@ -85,8 +85,9 @@ static inline int shape_is(const sy_tensor *t, uint32_t rank, const int64_t *dim
     return 1;
 }
 
-/// Rule, then kernel into `out_data`; the output tensor is left in *out (untouched when the rule
-/// fails). Returns the first failing status.
+/// Rule, the op record's data check, then kernel into `out_data` (the order every delegate
+/// follows); the output tensor is left in *out (untouched when the rule fails). Returns the
+/// first failing status.
 static inline sy_status run(sy_infer_fn infer, sy_portable_kernel_fn kernel,
                             const sy_node_info *node, const sy_tensor *inputs, sy_tensor *out,
                             void *out_data) {
@@ -95,6 +96,8 @@ static inline sy_status run(sy_infer_fn infer, sy_portable_kernel_fn kernel,
     if (st != SY_OK) return st;
     o.data = out_data;
     *out = o;
+    st = sy_op_check_data(node, inputs);
+    if (st != SY_OK) return st;
     return kernel(node, inputs, out);
 }
 // The rule and kernel arguments of run(): run(OP(ADD), &node, in, &out, y).

@@ -415,6 +415,50 @@ static void test_rule_failures(void) {
     CHECK(out.rank == 5 && out.dims[0] == 99);
 }
 
+// clamp: hand-computed bounds, defaults from the op record (-inf / +inf), NaN kept, -0 kept,
+// f16 storage, and the rule's refusals.
+static void test_clamp(void) {
+    float x[6] = {-3.0f, -0.0f, 0.25f, 7.0f, NAN, INFINITY}, y[6];
+    sy_tensor in = tensor(SY_DTYPE_F32, x, 1, DIMS(6)), out;
+    sy_attr both[2] = {attr_float("min", -1.0f), attr_float("max", 2.0f)};
+    sy_node_info n = make_node(SY_OP_CLAMP, 1, both, 2);
+    CHECK_OK(run(OP(CLAMP), &n, &in, &out, y));
+    CHECK(y[0] == -1.0f && y[1] == 0.0f && signbit(y[1]) && y[2] == 0.25f && y[3] == 2.0f && isnan(y[4]) &&
+          y[5] == 2.0f);
+    sy_attr lo = attr_float("min", 0.0f);
+    n = make_node(SY_OP_CLAMP, 1, &lo, 1); // max defaults to +inf
+    CHECK_OK(run(OP(CLAMP), &n, &in, &out, y));
+    CHECK(y[0] == 0.0f && signbit(y[1]) && y[3] == 7.0f && isnan(y[4]) && isinf(y[5]));
+    n = make_node(SY_OP_CLAMP, 1, NULL, 0); // both defaults: the identity
+    CHECK_OK(run(OP(CLAMP), &n, &in, &out, y));
+    CHECK(y[0] == -3.0f && y[3] == 7.0f && isinf(y[5]));
+    uint16_t h[2] = {sy_f32_to_f16(-5.0f), sy_f32_to_f16(1.5f)}, hy[2];
+    sy_tensor hin = tensor(SY_DTYPE_F16, h, 1, DIMS(2));
+    n = make_node(SY_OP_CLAMP, 1, both, 2);
+    CHECK_OK(run(OP(CLAMP), &n, &hin, &out, hy));
+    CHECK(out.dtype == SY_DTYPE_F16 && sy_f16_to_f32(hy[0]) == -1.0f && sy_f16_to_f32(hy[1]) == 1.5f);
+
+    sy_attr bad[2] = {attr_float("min", 2.0f), attr_float("max", 1.0f)};
+    n = make_node(SY_OP_CLAMP, 1, bad, 2);
+    CHECK_FAILS(sy_infer_CLAMP(&n, &in, &out), SY_ERR_INVALID_ARGUMENT, "attribute 'min' (2) is greater than 'max' (1)");
+    bad[0] = attr_float("min", NAN);
+    CHECK_FAILS(sy_infer_CLAMP(&n, &in, &out), SY_ERR_INVALID_ARGUMENT, "must not be NaN");
+    bad[0] = attr_int("min", 0);
+    CHECK_FAILS(sy_op_check_attrs(&n), SY_ERR_INVALID_ARGUMENT, "attribute 'min' must be of type float, not int");
+    int32_t ints[2] = {1, 2};
+    sy_tensor iin = tensor(SY_DTYPE_I32, ints, 1, DIMS(2));
+    n = make_node(SY_OP_CLAMP, 1, NULL, 0);
+    CHECK_FAILS(sy_infer_CLAMP(&n, &iin, &out), SY_ERR_DTYPE, "clamp accepts f32, f16 or bf16");
+    CHECK(sy_op_format_minor(SY_OP_CLAMP) == 1 && sy_op_format_minor(SY_OP_SDPA_WITH_KV_CACHE) == 0);
+    // Rules read attributes through the record: an undeclared one is an internal error, and the
+    // defaults are the record's.
+    int64_t iv = 0;
+    CHECK_FAILS(sy_op_attr_get_int(&n, "axis", &iv), SY_ERR_INTERNAL, "op clamp: attribute 'axis' is not declared");
+    CHECK(isinf(sy_op_attr_float(&n, "min")) && sy_op_attr_float(&n, "min") < 0 && isinf(sy_op_attr_float(&n, "max")));
+    sy_node_info rms = make_node(SY_OP_RMS_NORM, 2, NULL, 0);
+    CHECK(fabs(sy_op_attr_float(&rms, "eps") - 1e-6) < 1e-12);
+}
+
 int main(void) {
     RUN(test_add_same_shape);
     RUN(test_binary_ops_values);
@@ -425,6 +469,7 @@ int main(void) {
     RUN(test_unary_half);
     RUN(test_unary_ints);
     RUN(test_cast);
+    RUN(test_clamp);
     RUN(test_rule_failures);
     return TEST_SUMMARY();
 }

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
-#include "runtime/decoder.h"
+#include "importers/decoder.h"
 #include "runtime/runtime.h"
 
 static sy_runtime *make(const sy_program *p, const char *backends, const char *plugin, const char *opt) {

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "runtime/decoder.h"
+#include "importers/decoder.h"
 #include "runtime/plugin.h"
 #include "runtime/registry.h"
 #include "runtime/runtime.h"
@@ -168,6 +168,47 @@ static void test_frozen_v1_plugin_runs(void) {
     CHECK_OK(sy_config_set_option(c, "frozen_v1", "scale", "2"));
     CHECK_OK(sy_runtime_create(p, c, &rt));
     if (rt) check_small_run(rt, 2.0f);
+    sy_runtime_destroy(rt);
+    sy_config_destroy(c);
+    sy_program_destroy(p);
+}
+
+// A plugin built against ABI 1.2 with the delegate kit: ids made inside its partition (ids + 1)
+// are checked by the plugin through the host's check_node_data; caller ids by the runtime.
+static void test_kit_plugin(void) {
+    sy_graph *g = NULL;
+    sy_program *p = NULL;
+    float table[5 * 2] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+    int64_t one = 1;
+    uint32_t tab, ids, k1, ids2, y;
+    CHECK_OK(sy_graph_create(&g));
+    if (!g) return;
+    CHECK_OK(sy_graph_add_constant(g, "table", SY_DTYPE_F32, 2, (int64_t[]){5, 2}, table, sizeof table, &tab));
+    CHECK_OK(sy_graph_add_constant(g, "one", SY_DTYPE_I64, 1, (int64_t[]){1}, &one, sizeof one, &k1));
+    sy_value_desc di = {"ids", SY_DTYPE_I64, SY_ROLE_INPUT, 1, {3}, {-1, -1, -1, -1, -1, -1}};
+    CHECK_OK(sy_graph_add_value(g, &di, &ids));
+    CHECK_OK(sy_graph_add_op(g, "next", SY_OP_ADD, (uint32_t[]){ids, k1}, 2, NULL, 0, &ids2));
+    CHECK_OK(sy_graph_add_op(g, "emb", SY_OP_EMBEDDING, (uint32_t[]){tab, ids2}, 2, NULL, 0, &y));
+    CHECK_OK(sy_graph_set_output(g, y, "y"));
+    CHECK_OK(sy_program_from_graph(g, &p));
+    sy_graph_destroy(g);
+    sy_config *c = config("kit", SY_POLICY_STRICT, plugin("kit"), NULL);
+    sy_runtime *rt = NULL;
+    CHECK_OK(sy_runtime_create(p, c, &rt));
+    if (rt) {
+        CHECK(partitions_on(rt, "kit", SY_OP_EMBEDDING, NULL) == 1);
+        int64_t good[3] = {0, 3, 1}, bad[3] = {0, 4, 1};
+        sy_tensor t = {.data = good, .dtype = SY_DTYPE_I64, .rank = 1, .dims = {3}}, out;
+        CHECK_OK(sy_runtime_set_input(rt, "ids", &t));
+        CHECK_OK(sy_runtime_execute(rt));
+        CHECK_OK(sy_runtime_get_output(rt, "y", &out));
+        const float *o = out.data;
+        CHECK(o && o[0] == 2.0f && o[1] == 3.0f && o[2] == 8.0f && o[4] == 4.0f && o[5] == 5.0f);
+        t.data = bad; // 4 + 1 = 5 is past the table: only the plugin sees that value
+        CHECK_OK(sy_runtime_set_input(rt, "ids", &t));
+        CHECK_FAILS(sy_runtime_execute(rt), SY_ERR_OUT_OF_RANGE,
+                    "partition #0 (kit) failed: node #1 'emb' (embedding): token id 5 at index 1 is out of range [0, 5)");
+    }
     sy_runtime_destroy(rt);
     sy_config_destroy(c);
     sy_program_destroy(p);
@@ -590,6 +631,7 @@ int main(void) {
     unsetenv(SY_PLUGIN_PATH_ENV); // the caller's plugin directories would change the results
     RUN(test_frozen_v1_plugin_runs);
     RUN(test_plugin_runs_decoder_like_portable);
+    RUN(test_kit_plugin);
     RUN(test_host_calls_only_members_inside_struct_size);
     RUN(test_bad_plugins);
     RUN(test_create_fails);

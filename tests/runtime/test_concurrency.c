@@ -8,7 +8,7 @@
 
 #include "harness.h"
 #include "core/status.h"
-#include "runtime/decoder.h"
+#include "importers/decoder.h"
 
 enum { N_CONFIG_THREADS = 4, N_RUNS = 3, PROMPT = 5 };
 

@@ -5,7 +5,7 @@
 
 #include "harness.h"
 #include "runtime/config.h"
-#include "runtime/decoder.h"
+#include "importers/decoder.h"
 
 static void test_json_fields(void) {
     sy_config *c = NULL;

@@ -1,4 +1,4 @@
-// The XNNPACK delegate's fused attention kernel (xnn_attention_run) against a direct,
+// The XNNPACK delegate's fused attention kernel (sy_xnn_attention_run) against a direct,
 // two-pass reference written here: cache writes at start_pos, causal masking with the query
 // block at the end of the visible cache, grouped-query heads, several head dims (vectorised
 // and tail lanes), cache lengths above the key block, and thread-count independence.
@@ -8,7 +8,7 @@
 #include "harness.h"
 
 #if defined(SY_HAVE_XNNPACK)
-#include "delegates/xnnpack/xnn_internal.h"
+#include "delegates/xnnpack/internal.h"
 
 static float frand(unsigned *s) {
     *s = *s * 1664525u + 1013904223u;
@@ -16,7 +16,7 @@ static float frand(unsigned *s) {
 }
 
 // Reference: out[b,h,t] = softmax_j(q . k_j * scale) v_j over j <= start + t, two passes.
-static void reference(const xnn_attention *a, const float *kc, const float *vc, float *out) {
+static void reference(const sy_xnn_attention *a, const float *kc, const float *vc, float *out) {
     const int64_t d = a->head_dim, g = a->q_heads / a->kv_heads;
     double *p = malloc(sizeof(double) * (size_t)a->cache_len);
     for (int64_t b = 0; b < a->batch; b++)
@@ -55,15 +55,15 @@ static void run_case(attn_case c, pthreadpool_t pool, size_t threads, float *out
     const size_t nc = (size_t)(c.batch * c.kv_heads * c.cache_len * c.head_dim);
     float *q = malloc(nq * 4), *k = malloc(nkv * 4), *v = malloc(nkv * 4), *kc = malloc(nc * 4),
           *vc = malloc(nc * 4), *kc0 = malloc(nc * 4), *vc0 = malloc(nc * 4), *out = malloc(nq * 4),
-          *ref = malloc(nq * 4), *stats = malloc(xnn_attention_scratch_bytes(c.batch, c.q_heads, c.tokens));
+          *ref = malloc(nq * 4), *stats = malloc(sy_xnn_attention_scratch_bytes(c.batch, c.q_heads, c.tokens));
     for (size_t i = 0; i < nq; i++) q[i] = frand(&seed);
     for (size_t i = 0; i < nkv; i++) k[i] = frand(&seed), v[i] = frand(&seed);
     for (size_t i = 0; i < nc; i++) kc[i] = kc0[i] = frand(&seed), vc[i] = vc0[i] = frand(&seed);
-    xnn_attention a = {.batch = c.batch, .q_heads = c.q_heads, .kv_heads = c.kv_heads, .tokens = c.tokens,
+    sy_xnn_attention a = {.batch = c.batch, .q_heads = c.q_heads, .kv_heads = c.kv_heads, .tokens = c.tokens,
                        .cache_len = c.cache_len, .head_dim = c.head_dim, .start = c.start,
                        .scale = 1.0f / sqrtf((float)c.head_dim), .q = q, .k_new = k, .v_new = v,
                        .k_cache = kc, .v_cache = vc, .out = out, .stats = stats};
-    xnn_attention_run(&a, pool, threads);
+    sy_xnn_attention_run(&a, pool, threads);
     // the caches: rows [start, start+T) replaced, every other row untouched
     int cache_ok = 1;
     for (int64_t bh = 0; bh < c.batch * c.kv_heads; bh++)

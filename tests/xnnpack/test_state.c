@@ -9,7 +9,7 @@
 #include "harness.h"
 
 #if defined(SY_HAVE_XNNPACK)
-#include "runtime/decoder.h"
+#include "importers/decoder.h"
 
 #define HQ 4
 #define HKV 2

@@ -56,23 +56,14 @@ sy_status sy_portable_ROPE(const sy_node_info *node, const sy_tensor *inputs,
 
 // --- caches ---
 
-// Reads the start position (element 0) and checks that rows [start, start + n_new) fit a cache
-// of n_rows rows. Nothing is written when this fails.
-static sy_status get_start(const sy_tensor *start_pos, int64_t n_new, int64_t n_rows,
-                           int64_t *start_out) {
-    int64_t start = sy_load_i_inline(start_pos, 0);
-    SY_CHECK(start >= 0, SY_ERR_OUT_OF_RANGE, "cache position %lld is negative", (long long)start);
-    SY_CHECK(start <= n_rows - n_new, SY_ERR_OUT_OF_RANGE,
-             "cache position %lld + %lld tokens is past the cache length %lld", (long long)start,
-             (long long)n_new, (long long)n_rows);
-    *start_out = start;
-    return SY_OK;
-}
+// The start position (element 0); the op's data check (core/ops/attention.c) has verified that
+// rows [start, start + T) fit the cache before the kernel runs.
+static int64_t get_start(const sy_tensor *start_pos) { return sy_load_i_inline(start_pos, 0); }
 
 // cache[:, :, start:start + T, :] = src. cache: (B, H, S, D), src: (B, H, T, D), same dtype.
 static void write_rows(const sy_tensor *cache, const sy_tensor *src, int64_t start) {
     int64_t n_rows = cache->dims[2], n_new = src->dims[2];
-    size_t row_bytes = (size_t)cache->dims[3] * sy_dtype_size_inline(cache->dtype);
+    size_t row_bytes = sy_dtype_row_bytes(cache->dtype, cache->dims[3]);
     int64_t n_heads = cache->dims[0] * cache->dims[1];
     for (int64_t bh = 0; bh < n_heads; bh++) {
         char *dst = (char *)cache->data + (size_t)(bh * n_rows + start) * row_bytes;
@@ -85,8 +76,7 @@ sy_status sy_portable_UPDATE_CACHE(const sy_node_info *node, const sy_tensor *in
                                    sy_tensor *outputs) {
     (void)node;
     (void)outputs;
-    int64_t start;
-    SY_TRY(get_start(&inputs[2], inputs[1].dims[2], inputs[0].dims[2], &start));
+    int64_t start = get_start(&inputs[2]);
     write_rows(&inputs[0], &inputs[1], start);
     return SY_OK;
 }
@@ -212,8 +202,7 @@ sy_status sy_portable_SDPA_WITH_KV_CACHE(const sy_node_info *node, const sy_tens
                                          sy_tensor *outputs) {
     const sy_tensor *q = &inputs[0], *k = &inputs[1], *v = &inputs[2];
     const sy_tensor *k_cache = &inputs[3], *v_cache = &inputs[4];
-    int64_t start, n_new = q->dims[2];
-    SY_TRY(get_start(&inputs[5], n_new, k_cache->dims[2], &start));
+    int64_t n_new = q->dims[2], start = get_start(&inputs[5]);
     write_rows(k_cache, k, start);
     write_rows(v_cache, v, start);
 

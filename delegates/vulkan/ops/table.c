@@ -41,6 +41,7 @@ static const sy_vk_op_impl *const table[SY_OP_COUNT] = {
     [SY_OP_UPDATE_CACHE] = &sy_vk_op_update_cache,
     [SY_OP_SDPA] = &sy_vk_op_sdpa,
     [SY_OP_SDPA_WITH_KV_CACHE] = &sy_vk_op_sdpa_with_kv_cache,
+    [SY_OP_CLAMP] = &sy_vk_op_clamp,
 };
 
 const sy_vk_op_impl *sy_vk_op_get(sy_op op) {

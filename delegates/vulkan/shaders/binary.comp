@@ -51,8 +51,9 @@ void main() {
     case SY_VK_BIN_MUL: z = x * y; break;
     case SY_VK_BIN_DIV: z = x / y; break;
     case SY_VK_BIN_POW: z = sy_pow(x, y); break;
-    case SY_VK_BIN_MAX: z = max(x, y); break;
-    default: z = min(x, y); break;
+    // GLSL max/min may return either operand for NaN; portable (and torch) propagate NaN
+    case SY_VK_BIN_MAX: z = isnan(x) || isnan(y) ? x + y : max(x, y); break;
+    default: z = isnan(x) || isnan(y) ? x + y : min(x, y); break;
     }
     o[i] = z;
 }

@@ -31,6 +31,8 @@ float sy_reduce_angle(float a) {
 
 float sy_tanh(float x) {
     // tanh via exp(-2|x|): never forms inf/inf for large |x|.
+    // Below 2^-12, tanh(x) = x in f32 (and 1 - exp(-2|x|) would cancel): keeps -0 and tiny x.
+    if (abs(x) < 0.000244140625) return x;
     float t = exp(-2.0 * abs(x));
     float r = (1.0 - t) / (1.0 + t);
     return x < 0.0 ? -r : r;

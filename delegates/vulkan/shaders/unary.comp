@@ -33,7 +33,7 @@ void main() {
         r = 0.5 * v * (1.0 + sy_tanh(u));
         break;
     }
-    default: r = max(v, 0.0); break;
+    default: r = isnan(v) ? v : max(v, 0.0); break; // relu: NaN stays NaN, as portable
     }
     o[i] = r;
 }

@@ -16,7 +16,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "delegates/xnnpack/xnn_internal.h"
+#include "delegates/xnnpack/internal.h"
 
 #define KEY_BLOCK 64   // keys scored per step; the scores stay in a stack tile
 #define QUERY_BLOCK 16 // query tokens per work item
@@ -24,9 +24,9 @@
 // AVX2 clones of the hot loops where the toolchain can dispatch at load time (GNU ifunc);
 // elsewhere the baseline build is used.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define XNN_SY_CLONES __attribute__((target_clones("avx2", "default")))
+#define SY_XNN_CLONES __attribute__((target_clones("avx2", "default")))
 #else
-#define XNN_SY_CLONES
+#define SY_XNN_CLONES
 #endif
 
 static inline float dot8(const float *a, const float *b, int64_t n) {
@@ -83,8 +83,8 @@ static inline void axpy_rows(float *o, const float *p, const float *v, int64_t n
 }
 
 // Query heads [h0, h0 + nh) (all in one kv group) x query tokens [t0, t1) of batch b.
-XNN_SY_CLONES
-static void attend(const xnn_attention *a, int64_t b, int64_t h0, int64_t nh, int64_t t0,
+SY_XNN_CLONES
+static void attend(const sy_xnn_attention *a, int64_t b, int64_t h0, int64_t nh, int64_t t0,
                    int64_t t1) {
     const int64_t d = a->head_dim, s_len = a->cache_len, t_len = a->tokens;
     const int64_t group = a->q_heads / a->kv_heads;
@@ -148,7 +148,7 @@ static void attend(const xnn_attention *a, int64_t b, int64_t h0, int64_t nh, in
 }
 
 static void task_group(void *ctx, size_t b, size_t kvh, size_t blk) {
-    const xnn_attention *a = ctx;
+    const sy_xnn_attention *a = ctx;
     const int64_t group = a->q_heads / a->kv_heads;
     const int64_t t0 = (int64_t)blk * QUERY_BLOCK;
     const int64_t t1 = t0 + QUERY_BLOCK < a->tokens ? t0 + QUERY_BLOCK : a->tokens;
@@ -156,17 +156,17 @@ static void task_group(void *ctx, size_t b, size_t kvh, size_t blk) {
 }
 
 static void task_head(void *ctx, size_t b, size_t h, size_t blk) {
-    const xnn_attention *a = ctx;
+    const sy_xnn_attention *a = ctx;
     const int64_t t0 = (int64_t)blk * QUERY_BLOCK;
     const int64_t t1 = t0 + QUERY_BLOCK < a->tokens ? t0 + QUERY_BLOCK : a->tokens;
     attend(a, (int64_t)b, (int64_t)h, 1, t0, t1);
 }
 
-size_t xnn_attention_scratch_bytes(int64_t batch, int64_t q_heads, int64_t tokens) {
+size_t sy_xnn_attention_scratch_bytes(int64_t batch, int64_t q_heads, int64_t tokens) {
     return (size_t)(batch * q_heads * tokens) * 2 * sizeof(float);
 }
 
-void xnn_attention_run(const xnn_attention *a, pthreadpool_t pool, size_t threads) {
+void sy_xnn_attention_run(const sy_xnn_attention *a, pthreadpool_t pool, size_t threads) {
     const int64_t d = a->head_dim;
     const size_t rows_bytes = (size_t)(a->tokens * d) * sizeof(float);
     for (int64_t bh = 0; bh < a->batch * a->kv_heads; bh++) {
@@ -188,57 +188,51 @@ void xnn_attention_run(const xnn_attention *a, pthreadpool_t pool, size_t thread
 
 // --- the sdpa_with_kv_cache node ---
 
-int xnn_supports_sdpa_kv(const sy_graph_view *graph, const sy_node_info *node, char *reason,
+int sy_xnn_supports_sdpa_kv(const sy_graph_view *graph, const sy_node_info *node, char *reason,
                          size_t reason_size) {
     for (uint32_t i = 0; i < 5; i++) {
-        const sy_value_info *v = xnn_input_info(graph, node, i);
-        if (!v) return xnn_refuse(reason, reason_size, "sdpa_with_kv_cache input %u is absent", i);
+        const sy_value_info *v = sy_xnn_input_info(graph, node, i);
+        if (!v) return sy_xnn_refuse(reason, reason_size, "sdpa_with_kv_cache input %u is absent", i);
         if (v->dtype != SY_DTYPE_F32) {
-            return xnn_refuse(reason, reason_size, "dtype %s not supported (sdpa_with_kv_cache needs f32)",
+            return sy_xnn_refuse(reason, reason_size, "dtype %s not supported (sdpa_with_kv_cache needs f32)",
                               v->dtype == SY_DTYPE_F16 ? "f16" : v->dtype == SY_DTYPE_BF16 ? "bf16" : "non-float");
         }
-        if (v->rank != 4) return xnn_refuse(reason, reason_size, "sdpa_with_kv_cache input %u must be 4-D", i);
+        if (v->rank != 4) return sy_xnn_refuse(reason, reason_size, "sdpa_with_kv_cache input %u must be 4-D", i);
     }
-    const sy_value_info *pos = xnn_input_info(graph, node, 5);
+    const sy_value_info *pos = sy_xnn_input_info(graph, node, 5);
     if (!pos || (pos->dtype != SY_DTYPE_I32 && pos->dtype != SY_DTYPE_I64))
-        return xnn_refuse(reason, reason_size, "sdpa_with_kv_cache start_pos must be i32 or i64");
-    const sy_value_info *q = xnn_input_info(graph, node, 0), *kc = xnn_input_info(graph, node, 3);
+        return sy_xnn_refuse(reason, reason_size, "sdpa_with_kv_cache start_pos must be i32 or i64");
+    const sy_value_info *q = sy_xnn_input_info(graph, node, 0), *kc = sy_xnn_input_info(graph, node, 3);
     if (kc->dims[1] <= 0 || q->dims[1] % kc->dims[1] != 0)
-        return xnn_refuse(reason, reason_size, "query heads %lld are not a multiple of kv heads %lld",
+        return sy_xnn_refuse(reason, reason_size, "query heads %lld are not a multiple of kv heads %lld",
                           (long long)q->dims[1], (long long)kc->dims[1]);
     if (node->n_outputs != 1 || graph->values[node->outputs[0]].dtype != SY_DTYPE_F32)
-        return xnn_refuse(reason, reason_size, "sdpa_with_kv_cache output must be f32");
+        return sy_xnn_refuse(reason, reason_size, "sdpa_with_kv_cache output must be f32");
     return 1;
 }
 
-size_t xnn_scratch_sdpa_kv(const sy_graph_view *graph, const sy_node_info *node) {
+size_t sy_xnn_scratch_sdpa_kv(const sy_graph_view *graph, const sy_node_info *node) {
     const sy_value_info *q = &graph->values[node->inputs[0]]; // dims hold the bounds
-    return xnn_attention_scratch_bytes(q->dims[0], q->dims[1], q->dims[2]);
+    return sy_xnn_attention_scratch_bytes(q->dims[0], q->dims[1], q->dims[2]);
 }
 
-sy_status xnn_run_sdpa_kv(const xnn_kernel_ctx *ctx) {
+sy_status sy_xnn_run_sdpa_kv(const sy_xnn_kernel_ctx *ctx) {
     const sy_tensor *q = &ctx->in[0], *k = &ctx->in[1], *v = &ctx->in[2];
     const sy_tensor *kc = &ctx->in[3], *vc = &ctx->in[4];
     const int64_t tokens = q->dims[2];
-    if (sy_tensor_numel(&ctx->in[5]) < 1) {
-        return xnn_error(ctx->be, SY_ERR_SHAPE, "node #%u '%s' (sdpa_with_kv_cache): start_pos is empty",
-                         ctx->node_id, ctx->node->name ? ctx->node->name : "");
-    }
-    const int64_t start = xnn_read_start(&ctx->in[5]);
-    sy_status st = xnn_check_cache_range(ctx, start, tokens, kc->dims[2]);
-    if (st != SY_OK) return st;
+    const int64_t start = sy_xnn_read_start(&ctx->in[5]); // checked by the op's data check
     // The shape rule has checked these; a mismatch here would be a host bug, and writing
     // through it would corrupt memory, so it is checked again (cheap, once per call).
     const int64_t d = q->dims[3];
     if (k->dims[2] != tokens || v->dims[2] != tokens || k->dims[3] != d || v->dims[3] != d ||
         kc->dims[3] != d || vc->dims[3] != d || vc->dims[2] != kc->dims[2] ||
         k->dims[1] != kc->dims[1] || v->dims[1] != kc->dims[1] || q->dims[1] % kc->dims[1] != 0) {
-        return xnn_error(ctx->be, SY_ERR_SHAPE,
+        return sy_xnn_error(ctx->be, SY_ERR_SHAPE,
                          "node #%u '%s' (sdpa_with_kv_cache): inconsistent q/k/v/cache shapes",
                          ctx->node_id, ctx->node->name ? ctx->node->name : "");
     }
     const float scale_attr = sy_node_attr_float(ctx->node, "scale", 0.0f);
-    xnn_attention a = {
+    sy_xnn_attention a = {
         .batch = q->dims[0],
         .q_heads = q->dims[1],
         .kv_heads = kc->dims[1],
@@ -255,6 +249,6 @@ sy_status xnn_run_sdpa_kv(const xnn_kernel_ctx *ctx) {
         .out = ctx->out[0].data,
         .stats = ctx->scratch,
     };
-    xnn_attention_run(&a, ctx->be->pool, ctx->be->threads);
+    sy_xnn_attention_run(&a, ctx->be->pool, ctx->be->threads);
     return SY_OK;
 }

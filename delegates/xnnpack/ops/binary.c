@@ -4,9 +4,9 @@
 
 #include <math.h>
 
-#include "delegates/xnnpack/xnn_internal.h"
+#include "delegates/xnnpack/internal.h"
 
-enum xnn_status xnn_emit_binary(xnn_define_ctx *ctx, sy_op op, uint32_t a, uint32_t b,
+enum xnn_status sy_xnn_emit_binary(sy_xnn_define_ctx *ctx, sy_op op, uint32_t a, uint32_t b,
                                 uint32_t out) {
     xnn_subgraph_t sg = ctx->subgraph;
 #if defined(SY_XNN_HAVE_BINARY)
@@ -49,22 +49,22 @@ enum xnn_status xnn_emit_binary(xnn_define_ctx *ctx, sy_op op, uint32_t a, uint3
 #endif
 }
 
-int xnn_supports_binary(const sy_graph_view *graph, const sy_node_info *node, char *reason,
+int sy_xnn_supports_binary(const sy_graph_view *graph, const sy_node_info *node, char *reason,
                         size_t reason_size) {
-    if (!xnn_require_f32(graph, node, reason, reason_size)) return 0;
-    const sy_value_info *a = xnn_input_info(graph, node, 0), *b = xnn_input_info(graph, node, 1);
-    if (!a || !b) return xnn_refuse(reason, reason_size, "%s needs two inputs", xnn_op_name(node->op));
+    if (!sy_xnn_require_f32(graph, node, reason, reason_size)) return 0;
+    const sy_value_info *a = sy_xnn_input_info(graph, node, 0), *b = sy_xnn_input_info(graph, node, 1);
+    if (!a || !b) return sy_xnn_refuse(reason, reason_size, "%s needs two inputs", sy_xnn_op_name(node->op));
     // NumPy broadcasting at the bounds; symbolic dims are checked by the shape rule per call.
     for (uint32_t i = 0; i < a->rank && i < b->rank; i++) {
         int64_t da = a->dims[a->rank - 1 - i], db = b->dims[b->rank - 1 - i];
         int sa = a->sym[a->rank - 1 - i], sb = b->sym[b->rank - 1 - i];
         if (sa < 0 && sb < 0 && da != db && da != 1 && db != 1)
-            return xnn_refuse(reason, reason_size, "%s cannot broadcast dims %lld and %lld",
-                              xnn_op_name(node->op), (long long)da, (long long)db);
+            return sy_xnn_refuse(reason, reason_size, "%s cannot broadcast dims %lld and %lld",
+                              sy_xnn_op_name(node->op), (long long)da, (long long)db);
     }
     return 1;
 }
 
-enum xnn_status xnn_define_binary_op(xnn_define_ctx *ctx) {
-    return xnn_emit_binary(ctx, ctx->node->op, ctx->in_ids[0], ctx->in_ids[1], ctx->out_ids[0]);
+enum xnn_status sy_xnn_define_binary_op(sy_xnn_define_ctx *ctx) {
+    return sy_xnn_emit_binary(ctx, ctx->node->op, ctx->in_ids[0], ctx->in_ids[1], ctx->out_ids[0]);
 }

@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "delegates/xnnpack/xnn_internal.h"
+#include "delegates/xnnpack/internal.h"
 #include "switchyard/switchyard.h" // sy_dtype_name
 
 typedef struct index_job {
@@ -28,16 +28,6 @@ static int64_t load_index(const void *index, int i64, int64_t i) {
     return i64 ? ((const int64_t *)index)[i] : (int64_t)((const int32_t *)index)[i];
 }
 
-// The position of the first index outside [0, dim), or -1 when all are valid.
-static int64_t first_bad_index(const sy_tensor *index, int64_t n, int64_t dim) {
-    const int i64 = index->dtype == SY_DTYPE_I64;
-    for (int64_t i = 0; i < n; i++) {
-        const int64_t k = load_index(index->data, i64, i);
-        if (k < 0 || k >= dim) return i;
-    }
-    return -1;
-}
-
 static void index_rows(void *p, size_t task) {
     const index_job *j = p;
     const int64_t r0 = (int64_t)task * j->rows_per_task;
@@ -48,7 +38,7 @@ static void index_rows(void *p, size_t task) {
     }
 }
 
-static void run_index_copy(const xnn_kernel_ctx *ctx, index_job *j) {
+static void run_index_copy(const sy_xnn_kernel_ctx *ctx, index_job *j) {
     if (j->rows == 0 || j->block == 0) return;
     // ~64 KiB of output per task: a decode step's few rows stay on the caller's thread
     // (pthreadpool runs a single task inline), a long prompt spreads over the pool
@@ -64,32 +54,25 @@ static int index_dtype_ok(const sy_value_info *v) {
 
 // --- embedding ---
 
-int xnn_supports_embedding(const sy_graph_view *graph, const sy_node_info *node, char *reason,
+int sy_xnn_supports_embedding(const sy_graph_view *graph, const sy_node_info *node, char *reason,
                            size_t reason_size) {
-    const sy_value_info *table = xnn_input_info(graph, node, 0), *ids = xnn_input_info(graph, node, 1);
+    const sy_value_info *table = sy_xnn_input_info(graph, node, 0), *ids = sy_xnn_input_info(graph, node, 1);
     if (!table || !ids || node->n_outputs != 1)
-        return xnn_refuse(reason, reason_size, "embedding needs table and ids");
+        return sy_xnn_refuse(reason, reason_size, "embedding needs table and ids");
     const sy_value_info *y = &graph->values[node->outputs[0]];
     if (table->dtype != SY_DTYPE_F32 || y->dtype != SY_DTYPE_F32) {
-        return xnn_refuse(reason, reason_size, "dtype %s not supported (embedding needs an f32 table)",
+        return sy_xnn_refuse(reason, reason_size, "dtype %s not supported (embedding needs an f32 table)",
                           sy_dtype_name(table->dtype != SY_DTYPE_F32 ? table->dtype : y->dtype));
     }
-    if (!index_dtype_ok(ids)) return xnn_refuse(reason, reason_size, "embedding ids must be i32 or i64");
-    if (table->rank != 2) return xnn_refuse(reason, reason_size, "embedding needs a [V, D] table");
+    if (!index_dtype_ok(ids)) return sy_xnn_refuse(reason, reason_size, "embedding ids must be i32 or i64");
+    if (table->rank != 2) return sy_xnn_refuse(reason, reason_size, "embedding needs a [V, D] table");
     return 1;
 }
 
-sy_status xnn_run_embedding(const xnn_kernel_ctx *ctx) {
+sy_status sy_xnn_run_embedding(const sy_xnn_kernel_ctx *ctx) {
     const sy_tensor *table = &ctx->in[0], *ids = &ctx->in[1]; // table [V, D], ids [...]
     const int64_t v = table->dims[0], n = sy_tensor_numel(ids);
-    const int64_t bad = first_bad_index(ids, n, v);
-    if (bad >= 0) {
-        return xnn_error(ctx->be, SY_ERR_OUT_OF_RANGE,
-                         "node #%u '%s' (embedding): token id %lld at index %lld is out of range [0, %lld)",
-                         ctx->node_id, ctx->node->name ? ctx->node->name : "",
-                         (long long)load_index(ids->data, ids->dtype == SY_DTYPE_I64, bad), (long long)bad,
-                         (long long)v);
-    }
+    // ids were checked against [0, V) by the op's data check (the host's check_node_data)
     index_job j = {
         .src = table->data,
         .dst = ctx->out[0].data, // [..., D]
@@ -106,38 +89,30 @@ sy_status xnn_run_embedding(const xnn_kernel_ctx *ctx) {
 
 // --- gather ---
 
-int xnn_supports_gather(const sy_graph_view *graph, const sy_node_info *node, char *reason,
+int sy_xnn_supports_gather(const sy_graph_view *graph, const sy_node_info *node, char *reason,
                         size_t reason_size) {
-    const sy_value_info *x = xnn_input_info(graph, node, 0), *idx = xnn_input_info(graph, node, 1);
-    if (!x || !idx || node->n_outputs != 1) return xnn_refuse(reason, reason_size, "gather needs x and indices");
+    const sy_value_info *x = sy_xnn_input_info(graph, node, 0), *idx = sy_xnn_input_info(graph, node, 1);
+    if (!x || !idx || node->n_outputs != 1) return sy_xnn_refuse(reason, reason_size, "gather needs x and indices");
     const sy_value_info *y = &graph->values[node->outputs[0]];
     if (x->dtype != SY_DTYPE_F32 || y->dtype != SY_DTYPE_F32) {
-        return xnn_refuse(reason, reason_size, "dtype %s not supported (gather needs f32)",
+        return sy_xnn_refuse(reason, reason_size, "dtype %s not supported (gather needs f32)",
                           sy_dtype_name(x->dtype != SY_DTYPE_F32 ? x->dtype : y->dtype));
     }
     if (!index_dtype_ok(idx) || idx->rank != 1)
-        return xnn_refuse(reason, reason_size, "gather indices must be 1-D i32 or i64");
+        return sy_xnn_refuse(reason, reason_size, "gather indices must be 1-D i32 or i64");
     const int64_t axis = sy_node_attr_int(node, "axis", 0);
     if (x->rank < 1 || axis < -(int64_t)x->rank || axis >= (int64_t)x->rank)
-        return xnn_refuse(reason, reason_size, "gather needs rank >= 1 and a valid axis");
+        return sy_xnn_refuse(reason, reason_size, "gather needs rank >= 1 and a valid axis");
     return 1;
 }
 
-sy_status xnn_run_gather(const xnn_kernel_ctx *ctx) {
+sy_status sy_xnn_run_gather(const sy_xnn_kernel_ctx *ctx) {
     const sy_tensor *x = &ctx->in[0], *idx = &ctx->in[1]; // idx [len]
     int64_t axis = sy_node_attr_int(ctx->node, "axis", 0);
     if (axis < 0) axis += x->rank;
     const uint32_t a = (uint32_t)axis;
     const int64_t dim = x->dims[a], len = idx->dims[0];
-    const int64_t bad = first_bad_index(idx, len, dim);
-    if (bad >= 0) {
-        return xnn_error(ctx->be, SY_ERR_OUT_OF_RANGE,
-                         "node #%u '%s' (gather): index %lld at position %lld is out of range [0, %lld) of "
-                         "axis %u",
-                         ctx->node_id, ctx->node->name ? ctx->node->name : "",
-                         (long long)load_index(idx->data, idx->dtype == SY_DTYPE_I64, bad), (long long)bad,
-                         (long long)dim, a);
-    }
+    // indices were checked against [0, dim) by the op's data check
     int64_t outer = 1, inner = 1; // x viewed as [outer, dim, inner]
     for (uint32_t i = 0; i < a; i++) outer *= x->dims[i];
     for (uint32_t i = a + 1; i < x->rank; i++) inner *= x->dims[i];

@@ -13,29 +13,29 @@
 #include <math.h>
 #include <stdint.h>
 
-#include "delegates/xnnpack/xnn_internal.h"
+#include "delegates/xnnpack/internal.h"
 
 static int is_constant(const sy_value_info *v) {
     return v && v->role == SY_ROLE_CONSTANT && v->data != NULL;
 }
 
-int xnn_supports_linear(const sy_graph_view *graph, const sy_node_info *node, char *reason,
+int sy_xnn_supports_linear(const sy_graph_view *graph, const sy_node_info *node, char *reason,
                         size_t reason_size) {
-    if (!xnn_require_f32(graph, node, reason, reason_size)) return 0;
-    const sy_value_info *x = xnn_input_info(graph, node, 0), *w = xnn_input_info(graph, node, 1);
-    const sy_value_info *b = xnn_input_info(graph, node, 2);
-    if (!x || !w) return xnn_refuse(reason, reason_size, "linear needs x and weight");
-    if (!is_constant(w)) return xnn_refuse(reason, reason_size, "linear weight must be a constant");
-    if (w->rank != 2) return xnn_refuse(reason, reason_size, "linear weight must be 2-D");
+    if (!sy_xnn_require_f32(graph, node, reason, reason_size)) return 0;
+    const sy_value_info *x = sy_xnn_input_info(graph, node, 0), *w = sy_xnn_input_info(graph, node, 1);
+    const sy_value_info *b = sy_xnn_input_info(graph, node, 2);
+    if (!x || !w) return sy_xnn_refuse(reason, reason_size, "linear needs x and weight");
+    if (!is_constant(w)) return sy_xnn_refuse(reason, reason_size, "linear weight must be a constant");
+    if (w->rank != 2) return sy_xnn_refuse(reason, reason_size, "linear weight must be 2-D");
     if (x->rank < 1 || x->sym[x->rank - 1] >= 0 || x->dims[x->rank - 1] != w->dims[1])
-        return xnn_refuse(reason, reason_size, "linear input's last dim must be the static K = %lld",
+        return sy_xnn_refuse(reason, reason_size, "linear input's last dim must be the static K = %lld",
                           (long long)w->dims[1]);
     if (b && (!is_constant(b) || b->rank != 1 || b->dims[0] != w->dims[0]))
-        return xnn_refuse(reason, reason_size, "linear bias must be a constant [N]");
+        return sy_xnn_refuse(reason, reason_size, "linear bias must be a constant [N]");
     return 1;
 }
 
-enum xnn_status xnn_define_linear(xnn_define_ctx *ctx) {
+enum xnn_status sy_xnn_define_linear(sy_xnn_define_ctx *ctx) {
     const uint32_t bias = ctx->node->n_inputs > 2 ? ctx->in_ids[2] : XNN_INVALID_VALUE_ID;
     ctx->call = "xnn_define_fully_connected";
     return xnn_define_fully_connected(ctx->subgraph, -INFINITY, INFINITY, ctx->in_ids[0],
@@ -44,33 +44,33 @@ enum xnn_status xnn_define_linear(xnn_define_ctx *ctx) {
 
 // matmul(a, B) with B a constant 2-D matrix: a fully-connected node.
 static int matmul_is_fc(const sy_graph_view *graph, const sy_node_info *node) {
-    const sy_value_info *a = xnn_input_info(graph, node, 0), *b = xnn_input_info(graph, node, 1);
+    const sy_value_info *a = sy_xnn_input_info(graph, node, 0), *b = sy_xnn_input_info(graph, node, 1);
     return a && b && is_constant(b) && b->rank == 2 && a->rank >= 1 && a->sym[a->rank - 1] < 0 &&
            a->dims[a->rank - 1] == b->dims[0];
 }
 
-int xnn_supports_matmul(const sy_graph_view *graph, const sy_node_info *node, char *reason,
+int sy_xnn_supports_matmul(const sy_graph_view *graph, const sy_node_info *node, char *reason,
                         size_t reason_size) {
-    if (!xnn_require_f32(graph, node, reason, reason_size)) return 0;
+    if (!sy_xnn_require_f32(graph, node, reason, reason_size)) return 0;
     if (matmul_is_fc(graph, node)) return 1;
 #if defined(SY_XNN_HAVE_BMM)
-    const sy_value_info *a = xnn_input_info(graph, node, 0), *b = xnn_input_info(graph, node, 1);
+    const sy_value_info *a = sy_xnn_input_info(graph, node, 0), *b = sy_xnn_input_info(graph, node, 1);
     if (!a || !b || a->rank < 3 || a->rank != b->rank)
-        return xnn_refuse(reason, reason_size, "batched matmul needs two inputs of equal rank >= 3");
+        return sy_xnn_refuse(reason, reason_size, "batched matmul needs two inputs of equal rank >= 3");
     for (uint32_t i = 0; i + 2 < a->rank; i++) {
         if (a->dims[i] != b->dims[i] || a->sym[i] != b->sym[i])
-            return xnn_refuse(reason, reason_size, "batched matmul batch dims must match (no broadcasting)");
+            return sy_xnn_refuse(reason, reason_size, "batched matmul batch dims must match (no broadcasting)");
     }
     return 1;
 #else
-    return xnn_refuse(reason, reason_size,
+    return sy_xnn_refuse(reason, reason_size,
                       "matmul of two activations needs XNNPACK with xnn_define_batch_matrix_multiply "
                       "(this build has the %s API); a constant 2-D right operand is supported",
-                      xnn_api_generation());
+                      sy_xnn_api_generation());
 #endif
 }
 
-enum xnn_status xnn_define_matmul(xnn_define_ctx *ctx) {
+enum xnn_status sy_xnn_define_matmul(sy_xnn_define_ctx *ctx) {
     if (ctx->in[1].data && ctx->in[1].rank == 2 && ctx->in[0].rank >= 1 &&
         ctx->in[0].dims[ctx->in[0].rank - 1] == ctx->in[1].dims[0]) {
         ctx->call = "xnn_define_fully_connected";
@@ -90,13 +90,13 @@ enum xnn_status xnn_define_matmul(xnn_define_ctx *ctx) {
 
 #if defined(SY_XNN_HAVE_FC_OPERATOR)
 
-int xnn_linear_as_operator(const sy_graph_view *graph, const sy_node_info *node) {
+int sy_xnn_linear_as_operator(const sy_graph_view *graph, const sy_node_info *node) {
     (void)graph;
-    (void)node; // xnn_supports_linear already requires a constant 2-D weight and constant bias
+    (void)node; // sy_xnn_supports_linear already requires a constant 2-D weight and constant bias
     return 1;
 }
 
-int xnn_matmul_as_operator(const sy_graph_view *graph, const sy_node_info *node) {
+int sy_xnn_matmul_as_operator(const sy_graph_view *graph, const sy_node_info *node) {
     return matmul_is_fc(graph, node);
 }
 
@@ -109,10 +109,10 @@ static size_t packed_estimate(size_t k, size_t n) {
     return (n + nr - 1) / nr * nr * (k + 1) * sizeof(float);
 }
 
-enum xnn_status xnn_create_fc_operator(const sy_graph_view *graph, const sy_node_info *node,
-                                       xnn_node_operator *op_out, const char **call) {
-    const sy_value_info *w = xnn_input_info(graph, node, 1);
-    const sy_value_info *b = node->op == SY_OP_LINEAR ? xnn_input_info(graph, node, 2) : NULL;
+enum xnn_status sy_xnn_create_fc_operator(const sy_graph_view *graph, const sy_node_info *node,
+                                       sy_xnn_node_operator *op_out, const char **call) {
+    const sy_value_info *w = sy_xnn_input_info(graph, node, 1);
+    const sy_value_info *b = node->op == SY_OP_LINEAR ? sy_xnn_input_info(graph, node, 2) : NULL;
     *call = "xnn_create_fully_connected_nc_f32";
     if (!w || w->rank != 2 || !w->data) return xnn_status_invalid_parameter;
     // linear: w [N, K]; matmul: B [K, N], given to XNNPACK as is with TRANSPOSE_WEIGHTS
@@ -141,24 +141,24 @@ enum xnn_status xnn_create_fc_operator(const sy_graph_view *graph, const sy_node
     return xnn_status_success;
 }
 
-static sy_status fc_failed(const xnn_kernel_ctx *ctx, const char *call, enum xnn_status st) {
+static sy_status fc_failed(const sy_xnn_kernel_ctx *ctx, const char *call, enum xnn_status st) {
     ctx->op->rows = SIZE_MAX; // the operator's state is unknown: set it up again next time
     ctx->op->input = NULL;
     ctx->op->output = NULL;
-    return xnn_error(ctx->be, SY_ERR_DELEGATE, "node #%u '%s' (%s): %s failed: %s", ctx->node_id,
-                     ctx->node->name ? ctx->node->name : "", xnn_op_name(ctx->node->op), call,
-                     xnn_status_name(st));
+    return sy_xnn_error(ctx->be, SY_ERR_DELEGATE, "node #%u '%s' (%s): %s failed: %s", ctx->node_id,
+                     ctx->node->name ? ctx->node->name : "", sy_xnn_op_name(ctx->node->op), call,
+                     sy_xnn_status_name(st));
 }
 
-sy_status xnn_run_fc_operator(const xnn_kernel_ctx *ctx) {
+sy_status sy_xnn_run_fc_operator(const sy_xnn_kernel_ctx *ctx) {
     const sy_tensor *x = &ctx->in[0], *y = &ctx->out[0];
-    xnn_node_operator *fc = ctx->op;
+    sy_xnn_node_operator *fc = ctx->op;
     const int64_t k = x->rank ? x->dims[x->rank - 1] : 1;
     const int64_t n = y->rank ? y->dims[y->rank - 1] : 1;
     const int64_t rows = k > 0 ? sy_tensor_numel(x) / k : 0;
     if (rows * n != sy_tensor_numel(y)) {
-        return xnn_error(ctx->be, SY_ERR_SHAPE, "node #%u '%s' (%s): %lld rows of input give %lld outputs, not %lld",
-                         ctx->node_id, ctx->node->name ? ctx->node->name : "", xnn_op_name(ctx->node->op),
+        return sy_xnn_error(ctx->be, SY_ERR_SHAPE, "node #%u '%s' (%s): %lld rows of input give %lld outputs, not %lld",
+                         ctx->node_id, ctx->node->name ? ctx->node->name : "", sy_xnn_op_name(ctx->node->op),
                          (long long)rows, (long long)sy_tensor_numel(y), (long long)(rows * n));
     }
     if (rows == 0 || n == 0) return SY_OK; // nothing to compute (XNNPACK would skip it too)

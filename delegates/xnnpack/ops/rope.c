@@ -5,31 +5,31 @@
 
 #include <math.h>
 
-#include "delegates/xnnpack/xnn_internal.h"
+#include "delegates/xnnpack/internal.h"
 
-int xnn_supports_rope(const sy_graph_view *graph, const sy_node_info *node, char *reason,
+int sy_xnn_supports_rope(const sy_graph_view *graph, const sy_node_info *node, char *reason,
                       size_t reason_size) {
-    const sy_value_info *x = xnn_input_info(graph, node, 0), *pos = xnn_input_info(graph, node, 1);
-    if (!x || !pos) return xnn_refuse(reason, reason_size, "rope needs x and positions");
+    const sy_value_info *x = sy_xnn_input_info(graph, node, 0), *pos = sy_xnn_input_info(graph, node, 1);
+    if (!x || !pos) return sy_xnn_refuse(reason, reason_size, "rope needs x and positions");
     if (x->dtype != SY_DTYPE_F32 || graph->values[node->outputs[0]].dtype != SY_DTYPE_F32)
-        return xnn_refuse(reason, reason_size, "dtype %s not supported (rope needs f32)",
+        return sy_xnn_refuse(reason, reason_size, "dtype %s not supported (rope needs f32)",
                           x->dtype == SY_DTYPE_F16 ? "f16" : x->dtype == SY_DTYPE_BF16 ? "bf16" : "non-float");
     if (pos->dtype != SY_DTYPE_I32 && pos->dtype != SY_DTYPE_I64)
-        return xnn_refuse(reason, reason_size, "rope positions must be i32 or i64");
+        return sy_xnn_refuse(reason, reason_size, "rope positions must be i32 or i64");
     if (x->rank != 4 || x->sym[3] >= 0 || x->dims[3] % 2 != 0)
-        return xnn_refuse(reason, reason_size, "rope needs [B, H, T, D] with a static even D");
+        return sy_xnn_refuse(reason, reason_size, "rope needs [B, H, T, D] with a static even D");
     const int64_t layout = sy_node_attr_int(node, "layout", 0);
-    if (layout != 0 && layout != 1) return xnn_refuse(reason, reason_size, "rope layout must be 0 or 1");
+    if (layout != 0 && layout != 1) return sy_xnn_refuse(reason, reason_size, "rope layout must be 0 or 1");
     return 1;
 }
 
-size_t xnn_scratch_rope(const sy_graph_view *graph, const sy_node_info *node) {
+size_t sy_xnn_scratch_rope(const sy_graph_view *graph, const sy_node_info *node) {
     const sy_value_info *x = &graph->values[node->inputs[0]]; // bounds
     return (size_t)(x->dims[2] * x->dims[3]) * sizeof(float);
 }
 
 typedef struct rope_job {
-    const xnn_kernel_ctx *ctx;
+    const sy_xnn_kernel_ctx *ctx;
     float *table;  // (tokens, half, 2): cos, sin
     int64_t tokens, d, half;
     double theta;
@@ -65,10 +65,10 @@ static void rope_row(void *p, size_t r) {
     }
 }
 
-sy_status xnn_run_rope(const xnn_kernel_ctx *ctx) {
+sy_status sy_xnn_run_rope(const sy_xnn_kernel_ctx *ctx) {
     const sy_tensor *x = &ctx->in[0];
     if (sy_tensor_numel(&ctx->in[1]) != x->dims[2]) {
-        return xnn_error(ctx->be, SY_ERR_SHAPE, "node #%u '%s' (rope): %lld positions for %lld tokens",
+        return sy_xnn_error(ctx->be, SY_ERR_SHAPE, "node #%u '%s' (rope): %lld positions for %lld tokens",
                          ctx->node_id, ctx->node->name ? ctx->node->name : "",
                          (long long)sy_tensor_numel(&ctx->in[1]), (long long)x->dims[2]);
     }

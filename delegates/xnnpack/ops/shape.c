@@ -7,18 +7,18 @@
 
 #include <string.h>
 
-#include "delegates/xnnpack/xnn_internal.h"
+#include "delegates/xnnpack/internal.h"
 
 // --- reshape ---
 
-int xnn_supports_reshape(const sy_graph_view *graph, const sy_node_info *node, char *reason,
+int sy_xnn_supports_reshape(const sy_graph_view *graph, const sy_node_info *node, char *reason,
                          size_t reason_size) {
-    return xnn_require_f32(graph, node, reason, reason_size);
+    return sy_xnn_require_f32(graph, node, reason, reason_size);
 }
 
-enum xnn_status xnn_define_reshape(xnn_define_ctx *ctx) {
+enum xnn_status sy_xnn_define_reshape(sy_xnn_define_ctx *ctx) {
     size_t dims[XNN_MAX_TENSOR_DIMS];
-    size_t n = xnn_dims(&ctx->out[0], dims);
+    size_t n = sy_xnn_dims(&ctx->out[0], dims);
     ctx->call = "xnn_define_static_reshape";
     return xnn_define_static_reshape(ctx->subgraph, n, dims, ctx->in_ids[0], ctx->out_ids[0], 0);
 }
@@ -67,7 +67,7 @@ static void gather_rows(void *ctx, size_t task) {
     }
 }
 
-static void run_gather(const xnn_kernel_ctx *ctx, gather_job *j) {
+static void run_gather(const sy_xnn_kernel_ctx *ctx, gather_job *j) {
     if (j->row_len == 0 || j->rows == 0) return;
     // ~64 KiB of output per task keeps the pool's dispatch cost negligible
     int64_t per = (int64_t)(65536 / ((size_t)j->row_len * j->elem));
@@ -86,9 +86,9 @@ static void strides_of(const sy_tensor *t, int64_t *strides) {
 
 // --- transpose ---
 
-int xnn_native_transpose(const sy_graph_view *graph, const sy_node_info *node) {
+int sy_xnn_native_transpose(const sy_graph_view *graph, const sy_node_info *node) {
 #if defined(SY_XNN_HAVE_TRANSPOSE)
-    return xnn_require_f32(graph, node, NULL, 0);
+    return sy_xnn_require_f32(graph, node, NULL, 0);
 #else
     (void)graph;
     (void)node;
@@ -96,17 +96,17 @@ int xnn_native_transpose(const sy_graph_view *graph, const sy_node_info *node) {
 #endif
 }
 
-int xnn_supports_transpose(const sy_graph_view *graph, const sy_node_info *node, char *reason,
+int sy_xnn_supports_transpose(const sy_graph_view *graph, const sy_node_info *node, char *reason,
                            size_t reason_size) {
-    const sy_value_info *x = xnn_input_info(graph, node, 0);
+    const sy_value_info *x = sy_xnn_input_info(graph, node, 0);
     const sy_attr *perm = sy_node_find_attr(node, "perm");
     if (!x || !perm || perm->type != SY_ATTR_INTS || perm->n != x->rank)
-        return xnn_refuse(reason, reason_size, "transpose needs a perm of the input's rank");
-    if (sy_dtype_size_inline(x->dtype) == 0) return xnn_refuse(reason, reason_size, "transpose of an unknown dtype");
+        return sy_xnn_refuse(reason, reason_size, "transpose needs a perm of the input's rank");
+    if (sy_dtype_size_inline(x->dtype) == 0) return sy_xnn_refuse(reason, reason_size, "transpose of an unknown dtype");
     return 1;
 }
 
-enum xnn_status xnn_define_transpose(xnn_define_ctx *ctx) {
+enum xnn_status sy_xnn_define_transpose(sy_xnn_define_ctx *ctx) {
 #if defined(SY_XNN_HAVE_TRANSPOSE)
     const sy_attr *perm = sy_node_find_attr(ctx->node, "perm");
     size_t p[XNN_MAX_TENSOR_DIMS] = {0};
@@ -123,7 +123,7 @@ enum xnn_status xnn_define_transpose(xnn_define_ctx *ctx) {
 #endif
 }
 
-sy_status xnn_run_transpose(const xnn_kernel_ctx *ctx) {
+sy_status sy_xnn_run_transpose(const sy_xnn_kernel_ctx *ctx) {
     const sy_tensor *x = &ctx->in[0];
     const sy_attr *perm = sy_node_find_attr(ctx->node, "perm");
     int64_t in_strides[SY_MAX_RANK];
@@ -172,9 +172,9 @@ static slice_params slice_resolve(const sy_node_info *node, const sy_tensor *x) 
     return p;
 }
 
-int xnn_native_slice(const sy_graph_view *graph, const sy_node_info *node) {
+int sy_xnn_native_slice(const sy_graph_view *graph, const sy_node_info *node) {
 #if defined(SY_XNN_HAVE_SLICE)
-    return sy_node_attr_int(node, "step", 1) == 1 && xnn_require_f32(graph, node, NULL, 0);
+    return sy_node_attr_int(node, "step", 1) == 1 && sy_xnn_require_f32(graph, node, NULL, 0);
 #else
     (void)graph;
     (void)node;
@@ -182,23 +182,23 @@ int xnn_native_slice(const sy_graph_view *graph, const sy_node_info *node) {
 #endif
 }
 
-int xnn_supports_slice(const sy_graph_view *graph, const sy_node_info *node, char *reason,
+int sy_xnn_supports_slice(const sy_graph_view *graph, const sy_node_info *node, char *reason,
                        size_t reason_size) {
-    const sy_value_info *x = xnn_input_info(graph, node, 0);
-    if (!x || x->rank < 1) return xnn_refuse(reason, reason_size, "slice needs rank >= 1");
+    const sy_value_info *x = sy_xnn_input_info(graph, node, 0);
+    if (!x || x->rank < 1) return sy_xnn_refuse(reason, reason_size, "slice needs rank >= 1");
     const sy_attr *axis = sy_node_find_attr(node, "axis");
     if (!axis || axis->type != SY_ATTR_INT || axis->u.i < -(int64_t)x->rank || axis->u.i >= (int64_t)x->rank)
-        return xnn_refuse(reason, reason_size, "slice needs a valid axis");
-    if (sy_node_attr_int(node, "step", 1) < 1) return xnn_refuse(reason, reason_size, "slice step must be >= 1");
-    if (sy_dtype_size_inline(x->dtype) == 0) return xnn_refuse(reason, reason_size, "slice of an unknown dtype");
+        return sy_xnn_refuse(reason, reason_size, "slice needs a valid axis");
+    if (sy_node_attr_int(node, "step", 1) < 1) return sy_xnn_refuse(reason, reason_size, "slice step must be >= 1");
+    if (sy_dtype_size_inline(x->dtype) == 0) return sy_xnn_refuse(reason, reason_size, "slice of an unknown dtype");
     return 1;
 }
 
-enum xnn_status xnn_define_slice(xnn_define_ctx *ctx) {
+enum xnn_status sy_xnn_define_slice(sy_xnn_define_ctx *ctx) {
 #if defined(SY_XNN_HAVE_SLICE)
     const slice_params p = slice_resolve(ctx->node, &ctx->in[0]);
     size_t offsets[XNN_MAX_TENSOR_DIMS] = {0}, sizes[XNN_MAX_TENSOR_DIMS];
-    size_t n = xnn_dims(&ctx->out[0], sizes);
+    size_t n = sy_xnn_dims(&ctx->out[0], sizes);
     offsets[p.axis] = (size_t)p.start;
     ctx->call = "xnn_define_static_slice";
     return xnn_define_static_slice(ctx->subgraph, n, offsets, sizes, ctx->in_ids[0], ctx->out_ids[0], 0);
@@ -208,7 +208,7 @@ enum xnn_status xnn_define_slice(xnn_define_ctx *ctx) {
 #endif
 }
 
-sy_status xnn_run_slice(const xnn_kernel_ctx *ctx) {
+sy_status sy_xnn_run_slice(const sy_xnn_kernel_ctx *ctx) {
     const sy_tensor *x = &ctx->in[0], *y = &ctx->out[0];
     const slice_params p = slice_resolve(ctx->node, x);
     int64_t in_strides[SY_MAX_RANK];
@@ -230,8 +230,8 @@ sy_status xnn_run_slice(const xnn_kernel_ctx *ctx) {
 
 // --- concat ---
 
-int xnn_native_concat(const sy_graph_view *graph, const sy_node_info *node) {
-    if (!xnn_require_f32(graph, node, NULL, 0)) return 0;
+int sy_xnn_native_concat(const sy_graph_view *graph, const sy_node_info *node) {
+    if (!sy_xnn_require_f32(graph, node, NULL, 0)) return 0;
 #if defined(SY_XNN_HAVE_CONCAT_N)
     return node->n_inputs >= 2;
 #elif defined(SY_XNN_HAVE_CONCAT)
@@ -241,17 +241,17 @@ int xnn_native_concat(const sy_graph_view *graph, const sy_node_info *node) {
 #endif
 }
 
-int xnn_supports_concat(const sy_graph_view *graph, const sy_node_info *node, char *reason,
+int sy_xnn_supports_concat(const sy_graph_view *graph, const sy_node_info *node, char *reason,
                         size_t reason_size) {
-    const sy_value_info *x = xnn_input_info(graph, node, 0);
-    if (!x || x->rank < 1) return xnn_refuse(reason, reason_size, "concat needs rank >= 1");
+    const sy_value_info *x = sy_xnn_input_info(graph, node, 0);
+    if (!x || x->rank < 1) return sy_xnn_refuse(reason, reason_size, "concat needs rank >= 1");
     for (uint32_t i = 0; i < node->n_inputs; i++)
-        if (!xnn_input_info(graph, node, i)) return xnn_refuse(reason, reason_size, "concat input %u is absent", i);
-    if (sy_dtype_size_inline(x->dtype) == 0) return xnn_refuse(reason, reason_size, "concat of an unknown dtype");
+        if (!sy_xnn_input_info(graph, node, i)) return sy_xnn_refuse(reason, reason_size, "concat input %u is absent", i);
+    if (sy_dtype_size_inline(x->dtype) == 0) return sy_xnn_refuse(reason, reason_size, "concat of an unknown dtype");
     return 1;
 }
 
-enum xnn_status xnn_define_concat(xnn_define_ctx *ctx) {
+enum xnn_status sy_xnn_define_concat(sy_xnn_define_ctx *ctx) {
     const int64_t a = sy_node_attr_int(ctx->node, "axis", 0);
     const int32_t axis = (int32_t)(a < 0 ? a + ctx->in[0].rank : a);
     const uint32_t *in = ctx->in_ids;
@@ -279,7 +279,7 @@ enum xnn_status xnn_define_concat(xnn_define_ctx *ctx) {
 }
 
 typedef struct concat_job {
-    const xnn_kernel_ctx *ctx;
+    const sy_xnn_kernel_ctx *ctx;
     uint32_t axis;
     int64_t inner; // elements after the axis
     size_t elem;
@@ -288,7 +288,7 @@ typedef struct concat_job {
 
 static void concat_outer(void *ctx_, size_t outer) {
     const concat_job *j = ctx_;
-    const xnn_kernel_ctx *ctx = j->ctx;
+    const sy_xnn_kernel_ctx *ctx = j->ctx;
     char *dst = (char *)ctx->out[0].data + (size_t)((int64_t)outer * j->out_row) * j->elem;
     for (uint32_t i = 0; i < ctx->node->n_inputs; i++) {
         const size_t n = (size_t)(ctx->in[i].dims[j->axis] * j->inner) * j->elem;
@@ -297,7 +297,7 @@ static void concat_outer(void *ctx_, size_t outer) {
     }
 }
 
-sy_status xnn_run_concat(const xnn_kernel_ctx *ctx) {
+sy_status sy_xnn_run_concat(const sy_xnn_kernel_ctx *ctx) {
     const sy_tensor *y = &ctx->out[0];
     const int64_t a = sy_node_attr_int(ctx->node, "axis", 0);
     concat_job j = {.ctx = ctx, .axis = (uint32_t)(a < 0 ? a + y->rank : a), .inner = 1,
@@ -316,18 +316,18 @@ sy_status xnn_run_concat(const xnn_kernel_ctx *ctx) {
 // torch expand: the output's dims aligned on the right with x's; a new leading dim or a size-1
 // dim of x is walked with input stride 0, so the copy is the strided gather above. f32 only (the
 // copy itself would move any dtype; the other dtypes are left to the portable kernel).
-int xnn_supports_expand(const sy_graph_view *graph, const sy_node_info *node, char *reason,
+int sy_xnn_supports_expand(const sy_graph_view *graph, const sy_node_info *node, char *reason,
                         size_t reason_size) {
-    const sy_value_info *x = xnn_input_info(graph, node, 0);
-    if (!x || node->n_outputs != 1) return xnn_refuse(reason, reason_size, "expand needs x");
-    if (!xnn_require_f32(graph, node, reason, reason_size)) return 0;
+    const sy_value_info *x = sy_xnn_input_info(graph, node, 0);
+    if (!x || node->n_outputs != 1) return sy_xnn_refuse(reason, reason_size, "expand needs x");
+    if (!sy_xnn_require_f32(graph, node, reason, reason_size)) return 0;
     const sy_value_info *y = &graph->values[node->outputs[0]];
     if (y->rank < x->rank || y->rank > SY_MAX_RANK)
-        return xnn_refuse(reason, reason_size, "expand needs an output rank in [rank of x, %d]", SY_MAX_RANK);
+        return sy_xnn_refuse(reason, reason_size, "expand needs an output rank in [rank of x, %d]", SY_MAX_RANK);
     return 1;
 }
 
-sy_status xnn_run_expand(const xnn_kernel_ctx *ctx) {
+sy_status sy_xnn_run_expand(const sy_xnn_kernel_ctx *ctx) {
     const sy_tensor *x = &ctx->in[0], *y = &ctx->out[0];
     if (y->rank == 0) { // rank 0 to rank 0: one element
         memcpy(y->data, x->data, sizeof(float));

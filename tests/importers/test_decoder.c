@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
-#include "runtime/decoder.h"
+#include "importers/decoder.h"
 
 static sy_program *build(const sy_decoder_config *c) {
     sy_graph *g = NULL;

@@ -1,4 +1,4 @@
-#include "runtime/decoder.h"
+#include "importers/decoder.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -24,7 +24,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "delegates/xnnpack/xnn_kernel.h"
+#include "delegates/xnnpack/kernel.h"
+#include "switchyard/delegate_kit.h"
 
 #define NONE UINT32_MAX
 #define SLOT_ALIGN 64
@@ -50,8 +51,8 @@ typedef struct local_value {
 
 typedef struct segment {
     uint32_t first, count; // positions in kernel->nodes
-    xnn_node_mode kind;    // SUBGRAPH: XNNPACK nodes; CUSTOM / OPERATOR: a single node
-    xnn_node_operator op;  // OPERATOR: the node's operator (made at compile time, shape-free)
+    sy_xnn_node_mode kind;    // SUBGRAPH: XNNPACK nodes; CUSTOM / OPERATOR: a single node
+    sy_xnn_node_operator op;  // OPERATOR: the node's operator (made at compile time, shape-free)
     uint32_t n_ext;        // XNNPACK external values; external id = position in ext
     uint32_t *ext;         // local ids
     uint32_t ext_base;     // offset of this segment's pointers in plan->bound
@@ -74,8 +75,8 @@ typedef struct plan {
     static_block *statics;   // synthesised static tensors (reduction filters, eps)
 } plan;
 
-struct xnn_kernel {
-    xnn_backend *be;
+struct sy_xnn_kernel {
+    sy_xnn_backend *be;
     const sy_graph_view *graph; // borrowed: valid until release (the program outlives us)
     uint32_t n_nodes;
     uint32_t *nodes; // graph node ids, execution order
@@ -102,13 +103,13 @@ struct xnn_kernel {
 
 // --- small allocation helpers over the host allocator ---
 
-static void *kalloc(const xnn_backend *be, size_t size) {
+static void *kalloc(const sy_xnn_backend *be, size_t size) {
     void *p = be->host.alloc(be->host.host, size ? size : 1, 64);
     if (p) memset(p, 0, size ? size : 1);
     return p;
 }
 
-static void kfree(const xnn_backend *be, void *p) {
+static void kfree(const sy_xnn_backend *be, void *p) {
     if (p) be->host.free(be->host.host, p);
 }
 
@@ -120,7 +121,7 @@ static const char *node_label(const sy_node_info *n) {
 
 static void *plan_alloc_static(void *owner, size_t bytes) {
     plan *p = ((void **)owner)[0];
-    const xnn_backend *be = ((void **)owner)[1];
+    const sy_xnn_backend *be = ((void **)owner)[1];
     static_block *b = kalloc(be, SLOT_ALIGN + bytes);
     if (!b) return NULL;
     b->next = p->statics;
@@ -128,7 +129,7 @@ static void *plan_alloc_static(void *owner, size_t bytes) {
     return (char *)b + SLOT_ALIGN;
 }
 
-static void plan_free(xnn_kernel *k, plan *p) {
+static void plan_free(sy_xnn_kernel *k, plan *p) {
     if (p->runtimes) {
         for (uint32_t s = 0; s < k->n_segments; s++)
             if (p->runtimes[s]) xnn_delete_runtime(p->runtimes[s]);
@@ -146,7 +147,7 @@ static void plan_free(xnn_kernel *k, plan *p) {
     memset(p, 0, sizeof(*p));
 }
 
-static int host_can_infer(const xnn_backend *be) {
+static int host_can_infer(const sy_xnn_backend *be) {
     return be->host.infer_node != NULL;
 }
 
@@ -158,8 +159,8 @@ static void tensor_from_info(const sy_value_info *v, sy_tensor *t) {
 }
 
 // Defines the XNNPACK subgraph of segment `s` under the plan's shapes and creates its runtime.
-static sy_status build_runtime(xnn_kernel *k, plan *p, uint32_t s, xnn_runtime_t *rt_out) {
-    const xnn_backend *be = k->be;
+static sy_status build_runtime(sy_xnn_kernel *k, plan *p, uint32_t s, xnn_runtime_t *rt_out) {
+    const sy_xnn_backend *be = k->be;
     const segment *seg = &k->segs[s];
     const sy_graph_view *g = k->graph;
     xnn_subgraph_t sg = NULL;
@@ -168,29 +169,29 @@ static sy_status build_runtime(xnn_kernel *k, plan *p, uint32_t s, xnn_runtime_t
     void *owner[2] = {p, (void *)be};
     enum xnn_status st = xnn_create_subgraph(seg->n_ext, 0, &sg);
     if (st != xnn_status_success) {
-        return xnn_error(be, SY_ERR_DELEGATE, "%s: xnn_create_subgraph failed: %s", seg->label,
-                         xnn_status_name(st));
+        return sy_xnn_error(be, SY_ERR_DELEGATE, "%s: xnn_create_subgraph failed: %s", seg->label,
+                         sy_xnn_status_name(st));
     }
     for (uint32_t i = 0; i < k->n_locals; i++) k->xid[i] = XNN_INVALID_VALUE_ID;
     for (uint32_t e = 0; e < seg->n_ext; e++) {
         const uint32_t l = seg->ext[e];
         size_t dims[XNN_MAX_TENSOR_DIMS];
-        const size_t nd = xnn_dims(&p->shapes[l], dims);
+        const size_t nd = sy_xnn_dims(&p->shapes[l], dims);
         const uint32_t flags = k->locals[l].producer == (int32_t)s ? XNN_VALUE_FLAG_EXTERNAL_OUTPUT
                                                                    : XNN_VALUE_FLAG_EXTERNAL_INPUT;
         st = xnn_define_tensor_value(sg, xnn_datatype_fp32, nd, dims, NULL, e, flags, &k->xid[l]);
         if (st != xnn_status_success) {
-            result = xnn_error(be, SY_ERR_DELEGATE, "%s: value '%s': xnn_define_tensor_value failed: %s",
-                               seg->label, g->values[k->locals[l].value].name, xnn_status_name(st));
+            result = sy_xnn_error(be, SY_ERR_DELEGATE, "%s: value '%s': xnn_define_tensor_value failed: %s",
+                               seg->label, g->values[k->locals[l].value].name, sy_xnn_status_name(st));
             goto done;
         }
     }
     for (uint32_t pos = seg->first; pos < seg->first + seg->count; pos++) {
         const uint32_t nid = k->nodes[pos];
         const sy_node_info *node = &g->nodes[nid];
-        uint32_t in_ids[XNN_SY_MAX_NODE_INPUTS], out_ids[4];
-        sy_tensor in[XNN_SY_MAX_NODE_INPUTS], out[4];
-        for (uint32_t i = 0; i < node->n_inputs && i < XNN_SY_MAX_NODE_INPUTS; i++) {
+        uint32_t in_ids[SY_XNN_MAX_NODE_INPUTS], out_ids[4];
+        sy_tensor in[SY_XNN_MAX_NODE_INPUTS], out[4];
+        for (uint32_t i = 0; i < node->n_inputs && i < SY_XNN_MAX_NODE_INPUTS; i++) {
             const uint32_t v = node->inputs[i];
             in_ids[i] = XNN_INVALID_VALUE_ID;
             memset(&in[i], 0, sizeof(in[i]));
@@ -200,19 +201,19 @@ static sy_status build_runtime(xnn_kernel *k, plan *p, uint32_t s, xnn_runtime_t
             if (k->locals[l].loc == LOC_CONST) in[i].data = (void *)g->values[v].data;
             if (k->xid[l] == XNN_INVALID_VALUE_ID) {
                 if (k->locals[l].loc != LOC_CONST) {
-                    result = xnn_error(be, SY_ERR_INTERNAL, "node #%u '%s': input '%s' has no definition",
+                    result = sy_xnn_error(be, SY_ERR_INTERNAL, "node #%u '%s': input '%s' has no definition",
                                        nid, node_label(node), g->values[v].name);
                     goto done;
                 }
                 size_t dims[XNN_MAX_TENSOR_DIMS];
-                const size_t nd = xnn_dims(&p->shapes[l], dims);
+                const size_t nd = sy_xnn_dims(&p->shapes[l], dims);
                 st = xnn_define_tensor_value(sg, xnn_datatype_fp32, nd, dims, g->values[v].data,
                                              XNN_INVALID_VALUE_ID, 0, &k->xid[l]);
                 if (st != xnn_status_success) {
-                    result = xnn_error(be, SY_ERR_DELEGATE,
+                    result = sy_xnn_error(be, SY_ERR_DELEGATE,
                                        "node #%u '%s' (%s): constant '%s': xnn_define_tensor_value failed: %s",
-                                       nid, node_label(node), xnn_op_name(node->op), g->values[v].name,
-                                       xnn_status_name(st));
+                                       nid, node_label(node), sy_xnn_op_name(node->op), g->values[v].name,
+                                       sy_xnn_status_name(st));
                     goto done;
                 }
             }
@@ -223,19 +224,19 @@ static sy_status build_runtime(xnn_kernel *k, plan *p, uint32_t s, xnn_runtime_t
             out[o] = p->shapes[l];
             if (k->xid[l] == XNN_INVALID_VALUE_ID) {
                 size_t dims[XNN_MAX_TENSOR_DIMS];
-                const size_t nd = xnn_dims(&p->shapes[l], dims);
+                const size_t nd = sy_xnn_dims(&p->shapes[l], dims);
                 st = xnn_define_tensor_value(sg, xnn_datatype_fp32, nd, dims, NULL, XNN_INVALID_VALUE_ID,
                                              0, &k->xid[l]);
                 if (st != xnn_status_success) {
-                    result = xnn_error(be, SY_ERR_DELEGATE,
+                    result = sy_xnn_error(be, SY_ERR_DELEGATE,
                                        "node #%u '%s' (%s): output: xnn_define_tensor_value failed: %s", nid,
-                                       node_label(node), xnn_op_name(node->op), xnn_status_name(st));
+                                       node_label(node), sy_xnn_op_name(node->op), sy_xnn_status_name(st));
                     goto done;
                 }
             }
             out_ids[o] = k->xid[l];
         }
-        xnn_define_ctx ctx = {
+        sy_xnn_define_ctx ctx = {
             .subgraph = sg,
             .node = node,
             .in_ids = in_ids,
@@ -246,17 +247,17 @@ static sy_status build_runtime(xnn_kernel *k, plan *p, uint32_t s, xnn_runtime_t
             .owner = owner,
             .call = "define",
         };
-        st = xnn_op_find(node->op)->define(&ctx);
+        st = sy_xnn_op_find(node->op)->define(&ctx);
         if (st != xnn_status_success) {
-            result = xnn_error(be, SY_ERR_DELEGATE, "node #%u '%s' (%s): %s failed: %s", nid, node_label(node),
-                               xnn_op_name(node->op), ctx.call, xnn_status_name(st));
+            result = sy_xnn_error(be, SY_ERR_DELEGATE, "node #%u '%s' (%s): %s failed: %s", nid, node_label(node),
+                               sy_xnn_op_name(node->op), ctx.call, sy_xnn_status_name(st));
             goto done;
         }
     }
     st = xnn_create_runtime_v2(sg, be->pool, 0, &rt);
     if (st != xnn_status_success) {
-        result = xnn_error(be, SY_ERR_DELEGATE, "%s: xnn_create_runtime_v2 failed: %s", seg->label,
-                           xnn_status_name(st));
+        result = sy_xnn_error(be, SY_ERR_DELEGATE, "%s: xnn_create_runtime_v2 failed: %s", seg->label,
+                           sy_xnn_status_name(st));
         goto done;
     }
 #if defined(SY_XNN_HAVE_RESHAPE_API)
@@ -264,8 +265,8 @@ static sy_status build_runtime(xnn_kernel *k, plan *p, uint32_t s, xnn_runtime_t
     // xnn_setup_runtime_v2 runs per call (the deprecated xnn_setup_runtime would reshape each time).
     st = xnn_reshape_runtime(rt);
     if (st != xnn_status_success) {
-        result = xnn_error(be, SY_ERR_DELEGATE, "%s: xnn_reshape_runtime failed: %s", seg->label,
-                           xnn_status_name(st));
+        result = sy_xnn_error(be, SY_ERR_DELEGATE, "%s: xnn_reshape_runtime failed: %s", seg->label,
+                           sy_xnn_status_name(st));
         xnn_delete_runtime(rt);
         rt = NULL;
         goto done;
@@ -278,9 +279,9 @@ done:
 }
 
 // Builds a plan for concrete input and state shapes (in subgraph order).
-static sy_status plan_build(xnn_kernel *k, plan *p, const sy_tensor *in_shapes,
+static sy_status plan_build(sy_xnn_kernel *k, plan *p, const sy_tensor *in_shapes,
                             const sy_tensor *state_shapes) {
-    const xnn_backend *be = k->be;
+    const sy_xnn_backend *be = k->be;
     const sy_graph_view *g = k->graph;
     memset(p, 0, sizeof(*p));
     p->key = kalloc(be, k->key_len * sizeof(int64_t));
@@ -290,7 +291,7 @@ static sy_status plan_build(xnn_kernel *k, plan *p, const sy_tensor *in_shapes,
     p->ready = kalloc(be, k->n_segments);
     if (!p->key || !p->shapes || !p->runtimes || !p->bound || !p->ready) {
         plan_free(k, p);
-        return xnn_error(be, SY_ERR_OUT_OF_MEMORY, "xnnpack: out of memory building a shape plan");
+        return sy_xnn_error(be, SY_ERR_OUT_OF_MEMORY, "xnnpack: out of memory building a shape plan");
     }
     size_t kp = 0;
     for (uint32_t i = 0; i < k->n_inputs; i++) {
@@ -313,10 +314,10 @@ static sy_status plan_build(xnn_kernel *k, plan *p, const sy_tensor *in_shapes,
         for (uint32_t pos = 0; pos < k->n_nodes; pos++) {
             const uint32_t nid = k->nodes[pos];
             const sy_node_info *node = &g->nodes[nid];
-            sy_tensor in[XNN_SY_MAX_NODE_INPUTS], out[4];
+            sy_tensor in[SY_XNN_MAX_NODE_INPUTS], out[4];
             memset(in, 0, sizeof(in));
             memset(out, 0, sizeof(out));
-            for (uint32_t i = 0; i < node->n_inputs && i < XNN_SY_MAX_NODE_INPUTS; i++)
+            for (uint32_t i = 0; i < node->n_inputs && i < SY_XNN_MAX_NODE_INPUTS; i++)
                 if (node->inputs[i] != SY_NO_VALUE) in[i] = p->shapes[k->local_of[node->inputs[i]]];
             sy_status st = be->host.infer_node(be->host.host, g, nid, in, out);
             if (st != SY_OK) {
@@ -331,7 +332,7 @@ static sy_status plan_build(xnn_kernel *k, plan *p, const sy_tensor *in_shapes,
         }
     }
     for (uint32_t s = 0; s < k->n_segments; s++) {
-        if (k->segs[s].kind != XNN_MODE_SUBGRAPH) continue;
+        if (k->segs[s].kind != SY_XNN_MODE_SUBGRAPH) continue;
         sy_status st = build_runtime(k, p, s, &p->runtimes[s]);
         if (st != SY_OK) {
             plan_free(k, p);
@@ -344,7 +345,7 @@ static sy_status plan_build(xnn_kernel *k, plan *p, const sy_tensor *in_shapes,
 
 // --- compile ---
 
-static uint32_t add_local(xnn_kernel *k, uint32_t value) {
+static uint32_t add_local(sy_xnn_kernel *k, uint32_t value) {
     if (k->local_of[value] != NONE) return k->local_of[value];
     const uint32_t l = k->n_locals++;
     k->locals[l] = (local_value){.value = value, .loc = LOC_INTERNAL, .index = NONE, .producer = -1,
@@ -365,7 +366,7 @@ static size_t align_up(size_t n, size_t a) {
 }
 
 // Places scratch values by lifetime (segments [producer, last_use]); first fit by offset.
-static size_t place_scratch(xnn_kernel *k) {
+static size_t place_scratch(sy_xnn_kernel *k) {
     size_t peak = 0;
     for (uint32_t l = 0; l < k->n_locals; l++) {
         local_value *v = &k->locals[l];
@@ -396,13 +397,13 @@ static size_t place_scratch(xnn_kernel *k) {
 static int is_fc_node(const sy_graph_view *g, const sy_node_info *node) {
     if (node->op == SY_OP_LINEAR) return 1;
     if (node->op != SY_OP_MATMUL || node->n_inputs < 2) return 0;
-    const sy_value_info *b = xnn_input_info(g, node, 1);
+    const sy_value_info *b = sy_xnn_input_info(g, node, 1);
     return b && b->role == SY_ROLE_CONSTANT && b->rank == 2;
 }
 
-void xnn_kernel_release(xnn_kernel *k) {
+void sy_xnn_kernel_release(sy_xnn_kernel *k) {
     if (!k) return;
-    const xnn_backend *be = k->be;
+    const sy_xnn_backend *be = k->be;
     if (k->plans)
         for (uint32_t i = 0; i < k->n_plans; i++)
             if (k->plans[i].used) plan_free(k, &k->plans[i]);
@@ -427,29 +428,18 @@ void xnn_kernel_release(xnn_kernel *k) {
     kfree(be, k);
 }
 
-static sy_status oom(const xnn_backend *be) {
-    return xnn_error(be, SY_ERR_OUT_OF_MEMORY, "xnnpack: out of memory compiling a partition");
+static sy_status oom(const sy_xnn_backend *be) {
+    return sy_xnn_error(be, SY_ERR_OUT_OF_MEMORY, "xnnpack: out of memory compiling a partition");
 }
 
-sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel **kernel_out,
-                             sy_compile_info *info_out) {
-    const sy_graph_view *g = sub->graph;
-    if (!g || sub->n_nodes == 0)
-        return xnn_error(be, SY_ERR_INVALID_ARGUMENT, "xnnpack: empty partition");
-    xnn_kernel *k = kalloc(be, sizeof(*k));
-    if (!k) return oom(be);
-    k->be = be;
-    k->graph = g;
-    k->n_nodes = sub->n_nodes;
-    k->n_inputs = sub->n_inputs;
-    k->n_outputs = sub->n_outputs;
-    k->n_states = sub->n_states;
-    k->n_plans = be->shape_cache;
+// compile, phase 1: the kernel's tables, sized from the partition.
+static sy_status compile_tables(sy_xnn_kernel *k, const sy_subgraph *sub) {
+    const sy_xnn_backend *be = k->be;
+    const sy_graph_view *g = k->graph;
     size_t max_locals = 0;
     for (uint32_t i = 0; i < sub->n_nodes; i++) {
         if (sub->nodes[i] >= g->n_nodes) {
-            xnn_kernel_release(k);
-            return xnn_error(be, SY_ERR_INVALID_ARGUMENT, "xnnpack: partition names node #%u of %u",
+            return sy_xnn_error(be, SY_ERR_INVALID_ARGUMENT, "xnnpack: partition names node #%u of %u",
                              sub->nodes[i], g->n_nodes);
         }
         const sy_node_info *n = &g->nodes[sub->nodes[i]];
@@ -463,7 +453,6 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
     k->segs = kalloc(be, sub->n_nodes * sizeof(segment));
     k->plans = kalloc(be, k->n_plans * sizeof(plan));
     if (!k->nodes || !k->inputs || !k->states || !k->locals || !k->local_of || !k->segs || !k->plans) {
-        xnn_kernel_release(k);
         return oom(be);
     }
     memcpy(k->nodes, sub->nodes, sub->n_nodes * sizeof(uint32_t));
@@ -471,23 +460,30 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
     if (sub->n_states) memcpy(k->states, sub->states, sub->n_states * sizeof(uint32_t));
     for (uint32_t v = 0; v < g->n_values; v++) k->local_of[v] = NONE;
 
+    return SY_OK;
+}
+
+// compile, phase 2: the local values and the segments (runs of XNNPACK nodes, or single custom /
+// operator nodes), with each value's producer and first/last use.
+static sy_status compile_segments(sy_xnn_kernel *k) {
+    const sy_xnn_backend *be = k->be;
+    const sy_graph_view *g = k->graph;
     // values and segments
     for (uint32_t pos = 0; pos < k->n_nodes; pos++) {
         const uint32_t nid = k->nodes[pos];
         const sy_node_info *node = &g->nodes[nid];
-        const xnn_op_entry *e = xnn_op_find(node->op);
-        if (!e || node->n_inputs > XNN_SY_MAX_NODE_INPUTS || node->n_outputs > 4) {
-            xnn_kernel_release(k);
-            return xnn_error(be, SY_ERR_UNSUPPORTED, "node #%u '%s' (%s): not supported by xnnpack", nid,
-                             node_label(node), xnn_op_name(node->op));
+        const sy_xnn_op_entry *e = sy_xnn_op_find(node->op);
+        if (!e || node->n_inputs > SY_XNN_MAX_NODE_INPUTS || node->n_outputs > 4) {
+            return sy_xnn_error(be, SY_ERR_UNSUPPORTED, "node #%u '%s' (%s): not supported by xnnpack", nid,
+                             node_label(node), sy_xnn_op_name(node->op));
         }
-        const xnn_node_mode mode = xnn_op_mode(e, g, node);
-        if (mode != XNN_MODE_SUBGRAPH || k->n_segments == 0 || k->segs[k->n_segments - 1].kind != XNN_MODE_SUBGRAPH) {
+        const sy_xnn_node_mode mode = sy_xnn_op_mode(e, g, node);
+        if (mode != SY_XNN_MODE_SUBGRAPH || k->n_segments == 0 || k->segs[k->n_segments - 1].kind != SY_XNN_MODE_SUBGRAPH) {
             segment *s = &k->segs[k->n_segments++];
             s->first = pos;
             s->kind = mode;
             // single-node segments carry the node's name, so profiles attribute them to the node
-            if (mode != XNN_MODE_SUBGRAPH) snprintf(s->label, sizeof(s->label), "%s", node_label(node));
+            if (mode != SY_XNN_MODE_SUBGRAPH) snprintf(s->label, sizeof(s->label), "%s", node_label(node));
             else snprintf(s->label, sizeof(s->label), "xnnpack subgraph from node #%u '%.24s'", nid, node_label(node));
         }
         segment *s = &k->segs[k->n_segments - 1];
@@ -497,8 +493,7 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
             const uint32_t v = node->inputs[i];
             if (v == SY_NO_VALUE) continue;
             if (v >= g->n_values) {
-                xnn_kernel_release(k);
-                return xnn_error(be, SY_ERR_INVALID_ARGUMENT, "node #%u: input value #%u out of range", nid, v);
+                return sy_xnn_error(be, SY_ERR_INVALID_ARGUMENT, "node #%u: input value #%u out of range", nid, v);
             }
             local_value *lv = &k->locals[add_local(k, v)];
             if (lv->first_use < 0) lv->first_use = si;
@@ -507,13 +502,19 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
         for (uint32_t o = 0; o < node->n_outputs; o++) {
             const uint32_t v = node->outputs[o];
             if (v >= g->n_values) {
-                xnn_kernel_release(k);
-                return xnn_error(be, SY_ERR_INVALID_ARGUMENT, "node #%u: output value #%u out of range", nid, v);
+                return sy_xnn_error(be, SY_ERR_INVALID_ARGUMENT, "node #%u: output value #%u out of range", nid, v);
             }
             k->locals[add_local(k, v)].producer = si;
         }
     }
 
+    return SY_OK;
+}
+
+// compile, phase 3: where each value lives (input, output, state, constant, scratch, internal).
+static sy_status compile_places(sy_xnn_kernel *k, const sy_subgraph *sub) {
+    const sy_xnn_backend *be = k->be;
+    const sy_graph_view *g = k->graph;
     // where each value lives
     for (uint32_t i = 0; i < sub->n_inputs; i++) {
         const uint32_t v = sub->inputs[i];
@@ -545,17 +546,16 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
         }
         if (lv->loc != LOC_INTERNAL) continue;
         if (lv->producer < 0) {
-            xnn_kernel_release(k);
-            return xnn_error(be, SY_ERR_INVALID_ARGUMENT,
+            return sy_xnn_error(be, SY_ERR_INVALID_ARGUMENT,
                              "xnnpack: value '%s' is read in the partition but neither produced there "
                              "nor one of its inputs", vi->name ? vi->name : "");
         }
         const int crosses = (lv->first_use >= 0 && lv->first_use != lv->producer) ||
                             (lv->last_use >= 0 && lv->last_use != lv->producer);
-        if (k->segs[lv->producer].kind != XNN_MODE_SUBGRAPH || crosses) {
+        if (k->segs[lv->producer].kind != SY_XNN_MODE_SUBGRAPH || crosses) {
             lv->loc = LOC_SCRATCH;
             lv->bytes = align_up(value_bytes(vi) + XNN_EXTRA_BYTES, SLOT_ALIGN);
-        } else if (lv->first_use >= 0 && k->segs[lv->first_use].kind != XNN_MODE_SUBGRAPH) {
+        } else if (lv->first_use >= 0 && k->segs[lv->first_use].kind != SY_XNN_MODE_SUBGRAPH) {
             lv->loc = LOC_SCRATCH;
             lv->bytes = align_up(value_bytes(vi) + XNN_EXTRA_BYTES, SLOT_ALIGN);
         }
@@ -566,42 +566,52 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
             const sy_value_info *vi = &g->values[k->locals[l].value];
             for (uint32_t i = 0; i < vi->rank; i++) {
                 if (vi->sym[i] >= 0) {
-                    xnn_kernel_release(k);
-                    return xnn_error(be, SY_ERR_UNSUPPORTED,
+                    return sy_xnn_error(be, SY_ERR_UNSUPPORTED,
                                      "xnnpack: value '%s' has a symbolic dim but the host offers no infer_node",
                                      vi->name ? vi->name : "");
                 }
             }
         }
     }
+    return SY_OK;
+}
+
+// compile, phase 4: scratch offsets of the values and of the custom kernels.
+static void compile_scratch(sy_xnn_kernel *k) {
+    const sy_graph_view *g = k->graph;
     const size_t values_peak = place_scratch(k);
     size_t op_scratch = 0;
     for (uint32_t pos = 0; pos < k->n_nodes; pos++) {
         const sy_node_info *node = &g->nodes[k->nodes[pos]];
-        const xnn_op_entry *e = xnn_op_find(node->op);
-        if (e->scratch && xnn_op_mode(e, g, node) == XNN_MODE_CUSTOM) {
+        const sy_xnn_op_entry *e = sy_xnn_op_find(node->op);
+        if (e->scratch && sy_xnn_op_mode(e, g, node) == SY_XNN_MODE_CUSTOM) {
             const size_t b = e->scratch(g, node);
             if (b > op_scratch) op_scratch = b;
         }
     }
     k->op_scratch_offset = align_up(values_peak, SLOT_ALIGN);
     k->scratch_bytes = k->op_scratch_offset + (op_scratch ? align_up(op_scratch, SLOT_ALIGN) : 0);
+}
 
+// compile, phase 5: the external values of each XNNPACK segment and the plan key buffer.
+// counts: subgraphs, custom kernels, operators.
+static sy_status compile_externals(sy_xnn_kernel *k, uint32_t counts[3]) {
+    const sy_xnn_backend *be = k->be;
+    const sy_graph_view *g = k->graph;
     // external values of each XNNPACK segment
     k->marks = kalloc(be, (k->n_locals + 1) * sizeof(uint32_t));
     k->xid = kalloc(be, (k->n_locals + 1) * sizeof(uint32_t));
     k->ptrs = kalloc(be, (k->n_locals + 1) * sizeof(void *));
     if (!k->marks || !k->xid || !k->ptrs) {
-        xnn_kernel_release(k);
         return oom(be);
     }
     for (uint32_t l = 0; l < k->n_locals; l++) k->marks[l] = NONE;
     uint32_t n_xnn = 0, n_custom = 0, n_ops = 0;
     for (uint32_t s = 0; s < k->n_segments; s++) {
         segment *seg = &k->segs[s];
-        if (seg->kind == XNN_MODE_CUSTOM) n_custom++;
-        if (seg->kind == XNN_MODE_OPERATOR) n_ops++;
-        if (seg->kind != XNN_MODE_SUBGRAPH) continue;
+        if (seg->kind == SY_XNN_MODE_CUSTOM) n_custom++;
+        if (seg->kind == SY_XNN_MODE_OPERATOR) n_ops++;
+        if (seg->kind != SY_XNN_MODE_SUBGRAPH) continue;
         n_xnn++;
         uint32_t cap = 0;
         for (uint32_t pos = seg->first; pos < seg->first + seg->count; pos++) {
@@ -611,7 +621,6 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
         seg->ext = kalloc(be, (cap + 1) * sizeof(uint32_t));
         seg->setup = kalloc(be, (cap + 1) * sizeof(struct xnn_external_value));
         if (!seg->ext || !seg->setup) {
-            xnn_kernel_release(k);
             return oom(be);
         }
         for (uint32_t pos = seg->first; pos < seg->first + seg->count; pos++) {
@@ -633,35 +642,50 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
     for (uint32_t i = 0; i < k->n_states; i++) k->key_len += 1 + g->values[k->states[i]].rank;
     k->key_buf = kalloc(be, (k->key_len + 1) * sizeof(int64_t));
     if (!k->key_buf) {
-        xnn_kernel_release(k);
         return oom(be);
     }
 
+    counts[0] = n_xnn;
+    counts[1] = n_custom;
+    counts[2] = n_ops;
+    return SY_OK;
+}
+
+// compile, phase 6: the operators (their weights are packed here, once).
+static sy_status compile_operators(sy_xnn_kernel *k, size_t *packed_out) {
+    const sy_xnn_backend *be = k->be;
+    const sy_graph_view *g = k->graph;
     // the operators: their weights are packed here, once, whatever shapes the calls bring
     size_t packed = 0;
     for (uint32_t s = 0; s < k->n_segments; s++) {
         segment *seg = &k->segs[s];
-        if (seg->kind != XNN_MODE_OPERATOR) continue;
+        if (seg->kind != SY_XNN_MODE_OPERATOR) continue;
         const uint32_t nid = k->nodes[seg->first];
         const sy_node_info *node = &g->nodes[nid];
         const char *call = "create";
-        const enum xnn_status xst = xnn_op_find(node->op)->create_op(g, node, &seg->op, &call);
+        const enum xnn_status xst = sy_xnn_op_find(node->op)->create_op(g, node, &seg->op, &call);
         if (xst != xnn_status_success) {
-            sy_status err = xnn_error(be, SY_ERR_DELEGATE, "node #%u '%s' (%s): %s failed: %s", nid,
-                                      node_label(node), xnn_op_name(node->op), call, xnn_status_name(xst));
-            xnn_kernel_release(k);
+            sy_status err = sy_xnn_error(be, SY_ERR_DELEGATE, "node #%u '%s' (%s): %s failed: %s", nid,
+                                      node_label(node), sy_xnn_op_name(node->op), call, sy_xnn_status_name(xst));
             return err;
         }
         packed += seg->op.packed_bytes;
     }
 
+    *packed_out = packed;
+    return SY_OK;
+}
+
+// compile, phase 7: the plan at the symbol bounds.
+static sy_status compile_bound_plan(sy_xnn_kernel *k) {
+    const sy_xnn_backend *be = k->be;
+    const sy_graph_view *g = k->graph;
     // the plan at the symbol bounds: proves XNNPACK accepts every node before the host commits
     sy_tensor *in_shapes = kalloc(be, (k->n_inputs + 1) * sizeof(sy_tensor));
     sy_tensor *state_shapes = kalloc(be, (k->n_states + 1) * sizeof(sy_tensor));
     if (!in_shapes || !state_shapes) {
         kfree(be, in_shapes);
         kfree(be, state_shapes);
-        xnn_kernel_release(k);
         return oom(be);
     }
     for (uint32_t i = 0; i < k->n_inputs; i++) tensor_from_info(&g->values[k->inputs[i]], &in_shapes[i]);
@@ -670,17 +694,48 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
     kfree(be, in_shapes);
     kfree(be, state_shapes);
     if (st != SY_OK) {
-        xnn_kernel_release(k);
         return st;
     }
     k->plans[0].stamp = ++k->clock;
 
+    k->plans[0].stamp = ++k->clock;
+    return SY_OK;
+}
+
+sy_status sy_xnn_kernel_compile(sy_xnn_backend *be, const sy_subgraph *sub, sy_xnn_kernel **kernel_out,
+                             sy_compile_info *info_out) {
+    const sy_graph_view *g = sub->graph;
+    if (!g || sub->n_nodes == 0)
+        return sy_xnn_error(be, SY_ERR_INVALID_ARGUMENT, "xnnpack: empty partition");
+    sy_xnn_kernel *k = kalloc(be, sizeof(*k));
+    if (!k) return oom(be);
+    k->be = be;
+    k->graph = g;
+    k->n_nodes = sub->n_nodes;
+    k->n_inputs = sub->n_inputs;
+    k->n_outputs = sub->n_outputs;
+    k->n_states = sub->n_states;
+    k->n_plans = be->shape_cache;
+    uint32_t counts[3] = {0, 0, 0};
+    size_t packed = 0;
+    sy_status st = compile_tables(k, sub);
+    if (st == SY_OK) st = compile_segments(k);
+    if (st == SY_OK) st = compile_places(k, sub);
+    if (st == SY_OK) compile_scratch(k);
+    if (st == SY_OK) st = compile_externals(k, counts);
+    if (st == SY_OK) st = compile_operators(k, &packed);
+    if (st == SY_OK) st = compile_bound_plan(k);
+    if (st != SY_OK) {
+        sy_xnn_kernel_release(k);
+        return st;
+    }
+    const uint32_t n_xnn = counts[0], n_custom = counts[1], n_ops = counts[2];
     // subgraph fully-connected nodes (builds without the operator API): one plan's copy
     for (uint32_t pos = 0; pos < k->n_nodes; pos++) {
         const sy_node_info *node = &g->nodes[k->nodes[pos]];
-        if (!is_fc_node(g, node) || xnn_op_mode(xnn_op_find(node->op), g, node) != XNN_MODE_SUBGRAPH) continue;
+        if (!is_fc_node(g, node) || sy_xnn_op_mode(sy_xnn_op_find(node->op), g, node) != SY_XNN_MODE_SUBGRAPH) continue;
         for (uint32_t i = 1; i < node->n_inputs; i++) {
-            const sy_value_info *c = xnn_input_info(g, node, i);
+            const sy_value_info *c = sy_xnn_input_info(g, node, i);
             if (c && c->role == SY_ROLE_CONSTANT) packed += value_bytes(c);
         }
     }
@@ -695,14 +750,14 @@ sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *sub, xnn_kernel
 
 // --- execute ---
 
-static plan *find_plan(xnn_kernel *k, const sy_exec_args *args, sy_status *status) {
-    const xnn_backend *be = k->be;
+static plan *find_plan(sy_xnn_kernel *k, const sy_exec_args *args, sy_status *status) {
+    const sy_xnn_backend *be = k->be;
     size_t kp = 0;
     for (uint32_t i = 0; i < k->n_inputs + k->n_states; i++) {
         const sy_tensor *t = i < k->n_inputs ? &args->inputs[i] : &args->states[i - k->n_inputs];
         const uint32_t v = i < k->n_inputs ? k->inputs[i] : k->states[i - k->n_inputs];
         if (t->rank != k->graph->values[v].rank) {
-            *status = xnn_error(be, SY_ERR_SHAPE, "xnnpack: '%s' has rank %u, the program declares %u",
+            *status = sy_xnn_error(be, SY_ERR_SHAPE, "xnnpack: '%s' has rank %u, the program declares %u",
                                 k->graph->values[v].name, t->rank, k->graph->values[v].rank);
             return NULL;
         }
@@ -727,8 +782,8 @@ static plan *find_plan(xnn_kernel *k, const sy_exec_args *args, sy_status *statu
     return victim;
 }
 
-static sy_status run_xnn(xnn_kernel *k, plan *p, uint32_t s) {
-    const xnn_backend *be = k->be;
+static sy_status run_xnn(sy_xnn_kernel *k, plan *p, uint32_t s) {
+    const sy_xnn_backend *be = k->be;
     segment *seg = &k->segs[s];
     void **bound = p->bound + seg->ext_base;
     int same = p->ready[s];
@@ -749,22 +804,22 @@ static sy_status run_xnn(xnn_kernel *k, plan *p, uint32_t s) {
 #endif
         if (st != xnn_status_success) {
             p->ready[s] = 0;
-            return xnn_error(be, SY_ERR_DELEGATE, "%s: %s failed: %s", seg->label, call, xnn_status_name(st));
+            return sy_xnn_error(be, SY_ERR_DELEGATE, "%s: %s failed: %s", seg->label, call, sy_xnn_status_name(st));
         }
         for (uint32_t e = 0; e < seg->n_ext; e++) bound[e] = seg->setup[e].data;
         p->ready[s] = 1;
     }
     enum xnn_status st = xnn_invoke_runtime(p->runtimes[s]);
     if (st != xnn_status_success)
-        return xnn_error(be, SY_ERR_DELEGATE, "%s: xnn_invoke_runtime failed: %s", seg->label, xnn_status_name(st));
+        return sy_xnn_error(be, SY_ERR_DELEGATE, "%s: xnn_invoke_runtime failed: %s", seg->label, sy_xnn_status_name(st));
     return SY_OK;
 }
 
 // A single-node segment: a custom kernel, or the node's operator set up for this call's shapes.
-static sy_status run_node(xnn_kernel *k, const plan *p, segment *seg, char *scratch) {
+static sy_status run_node(sy_xnn_kernel *k, const plan *p, segment *seg, char *scratch) {
     const uint32_t nid = k->nodes[seg->first];
     const sy_node_info *node = &k->graph->nodes[nid];
-    sy_tensor in[XNN_SY_MAX_NODE_INPUTS], out[4];
+    sy_tensor in[SY_XNN_MAX_NODE_INPUTS], out[4];
     for (uint32_t i = 0; i < node->n_inputs; i++) {
         const uint32_t v = node->inputs[i];
         if (v == SY_NO_VALUE) {
@@ -780,30 +835,33 @@ static sy_status run_node(xnn_kernel *k, const plan *p, segment *seg, char *scra
         out[o] = p->shapes[l];
         out[o].data = k->ptrs[l];
     }
-    xnn_kernel_ctx ctx = {
+    sy_xnn_kernel_ctx ctx = {
         .be = k->be,
         .node_id = nid,
         .node = node,
         .in = in,
         .out = out,
         .scratch = scratch ? scratch + k->op_scratch_offset : NULL,
-        .op = seg->kind == XNN_MODE_OPERATOR ? &seg->op : NULL,
+        .op = seg->kind == SY_XNN_MODE_OPERATOR ? &seg->op : NULL,
     };
-    const xnn_op_entry *e = xnn_op_find(node->op);
-    return seg->kind == XNN_MODE_OPERATOR ? e->run_op(&ctx) : e->run(&ctx);
+    // The op record's data checks (ids, indices, cache positions), before the kernel writes.
+    sy_status st = sy_kit_check_node_data(&k->be->host, k->graph, nid, in);
+    if (st != SY_OK) return st;
+    const sy_xnn_op_entry *e = sy_xnn_op_find(node->op);
+    return seg->kind == SY_XNN_MODE_OPERATOR ? e->run_op(&ctx) : e->run(&ctx);
 }
 
-sy_status xnn_kernel_execute(xnn_kernel *k, const sy_exec_args *args) {
-    const xnn_backend *be = k->be;
+sy_status sy_xnn_kernel_execute(sy_xnn_kernel *k, const sy_exec_args *args) {
+    const sy_xnn_backend *be = k->be;
     const sy_graph_view *g = k->graph;
     if (args->n_inputs != k->n_inputs || args->n_outputs != k->n_outputs || args->n_states != k->n_states) {
-        return xnn_error(be, SY_ERR_INVALID_ARGUMENT,
+        return sy_xnn_error(be, SY_ERR_INVALID_ARGUMENT,
                          "xnnpack: execute got %u/%u/%u inputs/outputs/states, compiled for %u/%u/%u",
                          args->n_inputs, args->n_outputs, args->n_states, k->n_inputs, k->n_outputs,
                          k->n_states);
     }
     if (k->scratch_bytes && !args->scratch)
-        return xnn_error(be, SY_ERR_INVALID_ARGUMENT, "xnnpack: execute got no scratch (needs %zu bytes)",
+        return sy_xnn_error(be, SY_ERR_INVALID_ARGUMENT, "xnnpack: execute got no scratch (needs %zu bytes)",
                          k->scratch_bytes);
     sy_status status = SY_OK;
     plan *p = find_plan(k, args, &status);
@@ -824,7 +882,7 @@ sy_status xnn_kernel_execute(xnn_kernel *k, const sy_exec_args *args) {
     for (uint32_t s = 0; s < k->n_segments && status == SY_OK; s++) {
         segment *seg = &k->segs[s];
         if (be->host.profile_begin) be->host.profile_begin(be->host.host, seg->label);
-        status = seg->kind != XNN_MODE_SUBGRAPH ? run_node(k, p, seg, scratch) : run_xnn(k, p, s);
+        status = seg->kind != SY_XNN_MODE_SUBGRAPH ? run_node(k, p, seg, scratch) : run_xnn(k, p, s);
         if (be->host.profile_end) be->host.profile_end(be->host.host, seg->label);
     }
     return status;

@@ -2,15 +2,15 @@
 
 // A compiled partition of the XNNPACK delegate (what the host sees as sy_kernel).
 
-#include "delegates/xnnpack/xnn_internal.h"
+#include "delegates/xnnpack/internal.h"
 
-typedef struct xnn_kernel xnn_kernel;
+typedef struct sy_xnn_kernel sy_xnn_kernel;
 
 /// Splits the partition into segments, places its values and builds the plan at the symbol
 /// bounds (so XNNPACK rejections surface here). Writes *kernel_out and *info_out on SY_OK.
-sy_status xnn_kernel_compile(xnn_backend *be, const sy_subgraph *subgraph, xnn_kernel **kernel_out,
+sy_status sy_xnn_kernel_compile(sy_xnn_backend *be, const sy_subgraph *subgraph, sy_xnn_kernel **kernel_out,
                              sy_compile_info *info_out);
 /// Runs the partition for the shapes in args (building a plan the first time a shape is seen).
-sy_status xnn_kernel_execute(xnn_kernel *kernel, const sy_exec_args *args);
+sy_status sy_xnn_kernel_execute(sy_xnn_kernel *kernel, const sy_exec_args *args);
 /// Frees a compiled partition, its runtimes and its operators; accepts NULL.
-void xnn_kernel_release(xnn_kernel *kernel);
+void sy_xnn_kernel_release(sy_xnn_kernel *kernel);

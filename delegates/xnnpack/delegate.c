@@ -1,12 +1,12 @@
 // The XNNPACK delegate's vtable: instance creation (thread pool, options), capability checks,
-// and the glue to the partition compiler in xnn_kernel.c.
+// and the glue to the partition compiler in kernel.c.
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "delegates/xnnpack/xnn_kernel.h"
+#include "delegates/xnnpack/kernel.h"
 
 // --- process-wide XNNPACK initialisation (once; the library itself is idempotent too) ---
 
@@ -17,17 +17,17 @@ static void init_library(void) {
     g_init_status = xnn_initialize(NULL);
 }
 
-int xnn_library_ready(char *reason, size_t reason_size) {
+int sy_xnn_library_ready(char *reason, size_t reason_size) {
     pthread_once(&g_init_once, init_library);
     if (g_init_status == xnn_status_success) return 1;
     if (reason && reason_size) {
-        snprintf(reason, reason_size, "xnnpack: xnn_initialize failed: %s%s", xnn_status_name(g_init_status),
+        snprintf(reason, reason_size, "xnnpack: xnn_initialize failed: %s%s", sy_xnn_status_name(g_init_status),
                  g_init_status == xnn_status_unsupported_hardware ? " (this CPU lacks what XNNPACK needs)" : "");
     }
     return 0;
 }
 
-sy_status xnn_error(const xnn_backend *be, sy_status status, const char *fmt, ...) {
+sy_status sy_xnn_error(const sy_xnn_backend *be, sy_status status, const char *fmt, ...) {
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
@@ -48,7 +48,7 @@ static const sy_option_desc kOptions[] = {
 };
 
 static int available(char *reason, size_t reason_size) {
-    return xnn_library_ready(reason, reason_size);
+    return sy_xnn_library_ready(reason, reason_size);
 }
 
 static int parse_int(const char *text, long min, long max, long *out) {
@@ -60,7 +60,7 @@ static int parse_int(const char *text, long min, long max, long *out) {
 }
 
 static void destroy(sy_backend *backend) {
-    xnn_backend *be = (xnn_backend *)backend;
+    sy_xnn_backend *be = (sy_xnn_backend *)backend;
     if (!be) return;
     if (be->pool) pthreadpool_destroy(be->pool);
     be->host.free(be->host.host, be);
@@ -71,7 +71,7 @@ static sy_status create(const sy_host_api *host, const sy_option *options, uint3
     if (!host || host->struct_size < offsetof(sy_host_api, infer_node) || !host->alloc || !host->free)
         return SY_ERR_ABI; // no way to report a message without the host's error callback
     char reason[SY_REASON_MAX];
-    if (!xnn_library_ready(reason, sizeof(reason))) {
+    if (!sy_xnn_library_ready(reason, sizeof(reason))) {
         return host->error ? host->error(host->host, SY_ERR_UNAVAILABLE, "%s", reason) : SY_ERR_UNAVAILABLE;
     }
     long threads = 0, shape_cache = 4;
@@ -85,7 +85,7 @@ static sy_status create(const sy_host_api *host, const sy_option *options, uint3
                                key, options[i].value ? options[i].value : "", d->min, d->max);
         }
     }
-    xnn_backend *be = host->alloc(host->host, sizeof(*be), 64);
+    sy_xnn_backend *be = host->alloc(host->host, sizeof(*be), 64);
     if (!be) return host->error(host->host, SY_ERR_OUT_OF_MEMORY, "xnnpack: out of memory");
     memset(be, 0, sizeof(*be));
     // copy the parts of the host table this host has; newer members stay NULL
@@ -102,7 +102,7 @@ static sy_status create(const sy_host_api *host, const sy_option *options, uint3
     } else {
         be->threads = 1;
     }
-    snprintf(be->description, sizeof(be->description), "XNNPACK (%s API) on %u thread%s", xnn_api_generation(),
+    snprintf(be->description, sizeof(be->description), "XNNPACK (%s API) on %u thread%s", sy_xnn_api_generation(),
              be->threads, be->threads == 1 ? "" : "s");
     *backend_out = (sy_backend *)be;
     return SY_OK;
@@ -111,31 +111,37 @@ static sy_status create(const sy_host_api *host, const sy_option *options, uint3
 static int supports(sy_backend *backend, const sy_graph_view *graph, uint32_t node_id, char *reason,
                     size_t reason_size) {
     (void)backend;
-    if (!graph || node_id >= graph->n_nodes) return xnn_refuse(reason, reason_size, "no such node");
+    if (!graph || node_id >= graph->n_nodes) return sy_xnn_refuse(reason, reason_size, "no such node");
     const sy_node_info *node = &graph->nodes[node_id];
-    const xnn_op_entry *e = xnn_op_find(node->op);
-    if (!e) return xnn_refuse(reason, reason_size, "op %s not supported", xnn_op_name(node->op));
-    if (node->n_inputs > XNN_SY_MAX_NODE_INPUTS || node->n_outputs > 4)
-        return xnn_refuse(reason, reason_size, "too many inputs or outputs");
+    const sy_xnn_op_entry *e = sy_xnn_op_find(node->op);
+    if (!e) return sy_xnn_refuse(reason, reason_size, "op %s not supported", sy_xnn_op_name(node->op));
+    if (node->n_inputs > SY_XNN_MAX_NODE_INPUTS || node->n_outputs > 4)
+        return sy_xnn_refuse(reason, reason_size, "too many inputs or outputs");
     for (uint32_t i = 0; i < node->n_inputs + node->n_outputs; i++) {
         const uint32_t v = i < node->n_inputs ? node->inputs[i] : node->outputs[i - node->n_inputs];
         if (v == SY_NO_VALUE) continue;
-        if (v >= graph->n_values) return xnn_refuse(reason, reason_size, "value #%u out of range", v);
-        if (graph->values[v].rank > XNN_MAX_TENSOR_DIMS)
-            return xnn_refuse(reason, reason_size, "rank %u is above XNNPACK's %d", graph->values[v].rank,
-                              XNN_MAX_TENSOR_DIMS);
+        if (v >= graph->n_values) return sy_xnn_refuse(reason, reason_size, "value #%u out of range", v);
+        const sy_value_info *vi = &graph->values[v];
+        if (vi->rank > XNN_MAX_TENSOR_DIMS)
+            return sy_xnn_refuse(reason, reason_size, "rank %u is above XNNPACK's %d", vi->rank, XNN_MAX_TENSOR_DIMS);
+        // A static dim of 0 is legal, but libXNNPACK asserts (aborting the process) on empty
+        // tensors in several operators; portable runs them. Our own kernels (run) handle them.
+        // Symbolic dims are >= 1, so the declared dims tell.
+        for (uint32_t d = 0; d < vi->rank && (e->define || e->create_op) && !e->run; d++)
+            if (vi->dims[d] == 0)
+                return sy_xnn_refuse(reason, reason_size, "'%s' has no elements (dim %u is 0)", vi->name, d);
     }
     return e->supports(graph, node, reason, reason_size);
 }
 
 static sy_status compile(sy_backend *backend, const sy_subgraph *subgraph, sy_kernel **kernel_out,
                          sy_compile_info *info_out) {
-    xnn_backend *be = (xnn_backend *)backend;
-    xnn_kernel *k = NULL;
+    sy_xnn_backend *be = (sy_xnn_backend *)backend;
+    sy_xnn_kernel *k = NULL;
     sy_compile_info info;
     memset(&info, 0, sizeof(info));
     info.struct_size = sizeof(info);
-    sy_status st = xnn_kernel_compile(be, subgraph, &k, &info);
+    sy_status st = sy_xnn_kernel_compile(be, subgraph, &k, &info);
     if (st != SY_OK) return st;
     *kernel_out = (sy_kernel *)k;
     if (info_out) {
@@ -150,16 +156,16 @@ static sy_status compile(sy_backend *backend, const sy_subgraph *subgraph, sy_ke
 
 static sy_status execute(sy_backend *backend, sy_kernel *kernel, const sy_exec_args *args) {
     (void)backend;
-    return xnn_kernel_execute((xnn_kernel *)kernel, args);
+    return sy_xnn_kernel_execute((sy_xnn_kernel *)kernel, args);
 }
 
 static void release(sy_backend *backend, sy_kernel *kernel) {
     (void)backend;
-    xnn_kernel_release((xnn_kernel *)kernel);
+    sy_xnn_kernel_release((sy_xnn_kernel *)kernel);
 }
 
 static const char *describe(sy_backend *backend) {
-    return backend ? ((xnn_backend *)backend)->description : "XNNPACK";
+    return backend ? ((sy_xnn_backend *)backend)->description : "XNNPACK";
 }
 
 const sy_delegate sy_xnnpack_delegate = {
