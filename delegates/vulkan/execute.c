@@ -147,7 +147,7 @@ static sy_status record_steps(sy_kernel *k) {
 // Bytes of a value's device copy at this call's shape.
 static size_t device_bytes(const sy_vk_value *v) {
     size_t numel = (size_t)sy_tensor_numel(&v->shape);
-    return v->narrow ? numel * 4 : numel * sy_dtype_size_inline(v->shape.dtype);
+    return v->narrow ? numel * 4 : sy_dtype_row_bytes(v->shape.dtype, (int64_t)numel);
 }
 
 static sy_status stage_uploads(sy_kernel *k, size_t *bytes_out) {

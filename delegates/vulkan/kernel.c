@@ -361,7 +361,8 @@ static sy_status place_values(sy_kernel *k) {
                                k->label, vi->name, is_int ? "integer" : "host-read");
         v->narrow = v->on_device && vi->dtype == SY_DTYPE_I64;
         size_t numel = value_numel_bound(vi);
-        v->dev_bytes = v->narrow ? numel * 4 : numel * sy_dtype_size_inline(vi->dtype);
+        // Block-quantised constants keep their raw blocks (row bytes, not a size per element).
+        v->dev_bytes = v->narrow ? numel * 4 : sy_dtype_row_bytes(vi->dtype, (int64_t)numel);
         if (v->role == SY_ROLE_CONSTANT && v->on_device && !vi->data)
             return sy_vk_error(k->be, SY_ERR_INVALID_ARGUMENT, "vulkan: %s: constant '%s' has no data", k->label,
                                vi->name);

@@ -28,7 +28,16 @@
     X(EMBEDDING, embedding, 3)       \
     X(SDPA, sdpa, 4)                 \
     X(SDPA_SPLIT, sdpa_split, 4)     \
-    X(SDPA_COMBINE, sdpa_combine, 2)
+    X(SDPA_COMBINE, sdpa_combine, 2)         \
+    X(GEMV_Q8_0, gemv_q8_0, 4)               \
+    X(GEMV_Q4_0, gemv_q4_0, 4)               \
+    X(GEMV_Q4_1, gemv_q4_1, 4)               \
+    X(MATMUL_Q8_0, matmul_q8_0, 4)           \
+    X(MATMUL_Q4_0, matmul_q4_0, 4)           \
+    X(MATMUL_Q4_1, matmul_q4_1, 4)           \
+    X(EMBEDDING_Q8_0, embedding_q8_0, 3)     \
+    X(EMBEDDING_Q4_0, embedding_q4_0, 3)     \
+    X(EMBEDDING_Q4_1, embedding_q4_1, 3)
 
 typedef enum sy_vk_shader {
 #define SY_VK_SHADER_ENUM_(id, file, nb) SY_VK_SHADER_##id,
