@@ -62,10 +62,10 @@
 #define SY_VK_Q4_0 1
 #define SY_VK_Q4_1 2
 #define SY_VK_Q_BLOCK 32
-// gemv_q*.comp: rows of W per workgroup; SY_VK_WG / SY_VK_QGEMV_ROWS (16) threads share a row,
-// each taking a quarter block (8 weights) at a time, so neighbouring threads read neighbouring
-// bytes and a 576-wide row (72 quarters) keeps 90% of its threads busy.
-#define SY_VK_QGEMV_ROWS 8
+// gemv_q*.comp: rows of W per workgroup; SY_VK_WG / SY_VK_QGEMV_ROWS (8) threads share a row,
+// each taking half a block (16 weights) at a time, so neighbouring threads read neighbouring
+// bytes and a 576-wide row (36 halves) keeps 90% of its threads busy.
+#define SY_VK_QGEMV_ROWS 16
 // matmul_q*.comp: a 16 x 8 workgroup computes SY_VK_QMM_BM x SY_VK_MM_BN outputs (TM = 4 rows,
 // TN = 4 columns per thread), one block (32 k) deep per stage: the weight tile is dequantised
 // into shared memory once per stage (32 * (33 + 65) floats = 12.25 KiB).

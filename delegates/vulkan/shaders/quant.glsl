@@ -44,6 +44,24 @@ uint sy_q_u32(uint off) {
     return (SY_Q_BUF[i] >> 16) | (SY_Q_BUF[i + 1u] << 16);
 }
 
+// The 64 and 128 bits starting at an even byte offset (the reads of a half block).
+uvec2 sy_q_u32x2(uint off) {
+    uint i = off >> 2;
+    uint a = SY_Q_BUF[i], b = SY_Q_BUF[i + 1u];
+    if ((off & 2u) == 0u) return uvec2(a, b);
+    uint c = SY_Q_BUF[i + 2u];
+    return uvec2((a >> 16) | (b << 16), (b >> 16) | (c << 16));
+}
+
+uvec4 sy_q_u32x4(uint off) {
+    uint i = off >> 2;
+    uvec4 w = uvec4(SY_Q_BUF[i], SY_Q_BUF[i + 1u], SY_Q_BUF[i + 2u], SY_Q_BUF[i + 3u]);
+    if ((off & 2u) == 0u) return w;
+    uint e = SY_Q_BUF[i + 4u];
+    return uvec4((w.x >> 16) | (w.y << 16), (w.y >> 16) | (w.z << 16), (w.z >> 16) | (w.w << 16),
+                 (w.w >> 16) | (e << 16));
+}
+
 uint sy_q_u8(uint off) {
     return (SY_Q_BUF[off >> 2] >> ((off & 3u) * 8u)) & 0xffu;
 }
