@@ -4,7 +4,8 @@
 // Prints the median time per execute, the weight bytes on the device (packed_bytes), the weight
 // bandwidth that time implies, and the speed ratio against f32 weights of the same shape.
 //
-// usage: sy_bench_vulkan_gemv_quant [iterations (default 30)]
+// usage: sy_bench_vulkan_gemv_quant [iterations (default 30)] [M (default 1)]
+// M > 1 times the prefill kernels (x [M, K]) instead.
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,11 +64,11 @@ static void *make_weights(sy_dtype dt, int64_t N, int64_t K, size_t *bytes_out) 
     return w;
 }
 
-static sy_status build(sy_dtype dt, int64_t N, int64_t K, sy_program **out) {
+static sy_status build(sy_dtype dt, int64_t M, int64_t N, int64_t K, sy_program **out) {
     sy_graph *g = NULL;
     sy_status st = sy_graph_create(&g);
     if (st != SY_OK) return st;
-    sy_value_desc d = {.name = "x", .dtype = SY_DTYPE_F32, .role = SY_ROLE_INPUT, .rank = 2, .dims = {1, K},
+    sy_value_desc d = {.name = "x", .dtype = SY_DTYPE_F32, .role = SY_ROLE_INPUT, .rank = 2, .dims = {M, K},
                        .sym = {-1, -1}};
     const int64_t wd[2] = {N, K};
     uint32_t in[2], y = 0;
@@ -84,7 +85,8 @@ static sy_status build(sy_dtype dt, int64_t N, int64_t K, sy_program **out) {
 }
 
 /// Median ms per execute of program p on "vulkan" (strict); packed bytes through *packed_out.
-static sy_status time_vulkan(const sy_program *p, int64_t K, int iters, double *median_out, size_t *packed_out) {
+static sy_status time_vulkan(const sy_program *p, int64_t M, int64_t K, int iters, double *median_out,
+                             size_t *packed_out) {
     sy_config *cfg = NULL;
     sy_runtime *rt = NULL;
     sy_status st = sy_config_create(&cfg);
@@ -92,11 +94,11 @@ static sy_status time_vulkan(const sy_program *p, int64_t K, int iters, double *
     if (st == SY_OK) sy_config_set_policy(cfg, SY_POLICY_STRICT);
     if (st == SY_OK) st = sy_runtime_create(p, cfg, &rt);
     sy_config_destroy(cfg);
-    float *x = malloc(sizeof(float) * (size_t)K);
+    float *x = malloc(sizeof(float) * (size_t)(M * K));
     double *times = malloc(sizeof(double) * (size_t)iters);
     if (st == SY_OK && (!x || !times)) st = SY_ERR_OUT_OF_MEMORY;
-    for (int64_t k = 0; st == SY_OK && k < K; k++) x[k] = (float)(next_rand() & 0xFFFF) / 32768.0f - 1.0f;
-    sy_tensor in = {.data = x, .dtype = SY_DTYPE_F32, .rank = 2, .dims = {1, K}};
+    for (int64_t k = 0; st == SY_OK && k < M * K; k++) x[k] = (float)(next_rand() & 0xFFFF) / 32768.0f - 1.0f;
+    sy_tensor in = {.data = x, .dtype = SY_DTYPE_F32, .rank = 2, .dims = {M, K}};
     if (st == SY_OK) st = sy_runtime_set_input(rt, "x", &in);
     for (int i = 0; i < 3 && st == SY_OK; i++) st = sy_runtime_execute(rt); // warm up
     for (int i = 0; i < iters && st == SY_OK; i++) {
@@ -118,14 +120,16 @@ static sy_status time_vulkan(const sy_program *p, int64_t K, int iters, double *
 
 int main(int argc, char **argv) {
     int iters = argc > 1 ? atoi(argv[1]) : 30;
-    if (iters < 1) {
-        fprintf(stderr, "usage: %s [iterations >= 1]\n", argv[0]);
+    int64_t M = argc > 2 ? atoll(argv[2]) : 1;
+    if (iters < 1 || M < 1 || M > 4096) {
+        fprintf(stderr, "usage: %s [iterations >= 1] [M in 1..4096]\n", argv[0]);
         return 2;
     }
     sy_set_log_callback(on_log, NULL, SY_LOG_INFO);
     const int64_t shapes[2][2] = {{576, 1536}, {576, 49152}}; // K, N
     const sy_dtype dts[4] = {SY_DTYPE_F32, SY_DTYPE_Q8_0, SY_DTYPE_Q4_0, SY_DTYPE_Q4_1};
-    printf("GEMV on vulkan (M = 1), %d timed executes after 3 warm-up\n", iters);
+    printf("linear on vulkan, M = %lld (%s), %d timed executes after 3 warm-up\n", (long long)M,
+           M == 1 ? "the GEMV kernels" : "the tiled kernels", iters);
     printf("\n%-14s %-6s %10s %12s %10s %10s\n", "K -> N", "w", "median ms", "w MiB", "w GB/s", "vs f32");
     int printed_device = 0;
     for (int s = 0; s < 2; s++) {
@@ -134,8 +138,8 @@ int main(int argc, char **argv) {
             sy_program *p = NULL;
             double ms = 0;
             size_t packed = 0;
-            sy_status st = build(dts[d], shapes[s][1], shapes[s][0], &p);
-            if (st == SY_OK) st = time_vulkan(p, shapes[s][0], iters, &ms, &packed);
+            sy_status st = build(dts[d], M, shapes[s][1], shapes[s][0], &p);
+            if (st == SY_OK) st = time_vulkan(p, M, shapes[s][0], iters, &ms, &packed);
             sy_program_destroy(p);
             if (st != SY_OK) {
                 fprintf(stderr, "%s weights: %s: %s\n", sy_dtype_name(dts[d]), sy_status_name(st), sy_last_error());
