@@ -31,7 +31,11 @@ shared float red[SY_VK_WG];
 // offset blk times x, whose block starts at vec4 index k4. The scale multiplies the sum, not
 // each weight, and q4_0's -8 / q4_1's m become one multiple of sum(x).
 float half_dot(uint blk, uint h, uint k4) {
+#if SY_QTYPE == SY_VK_Q4_1
+    vec2 dm = sy_q_dm(blk);
+#else
     float d = sy_q_f16(blk);
+#endif
 #if SY_QTYPE == SY_VK_Q8_0
     uvec4 w = sy_q_u32x4(blk + SY_Q_DATA + 16u * h);
     uint x0 = k4 + 4u * h;
@@ -47,7 +51,7 @@ float half_dot(uint blk, uint h, uint k4) {
 #if SY_QTYPE == SY_VK_Q4_0
     return d * (s - 8.0 * sx);
 #else
-    return d * s + sy_q_f16(blk + 2u) * sx;
+    return dm.x * s + dm.y * sx;
 #endif
 #endif
 }

@@ -37,6 +37,13 @@ float sy_q_f16(uint off) {
     return unpackHalf2x16(sy_q_u16(off)).x;
 }
 
+#if SY_QTYPE == SY_VK_Q4_1
+// q4_1's scale and min: 20-byte blocks always start on a word, so one read gives both.
+vec2 sy_q_dm(uint blk) {
+    return unpackHalf2x16(SY_Q_BUF[blk >> 2]);
+}
+#endif
+
 // The 32 bits starting at an even byte offset.
 uint sy_q_u32(uint off) {
     uint i = off >> 2;
@@ -102,7 +109,12 @@ vec4 sy_q_hi_nibbles(uint w) {
 
 // Dequantises quarter t of the block at byte offset blk.
 void sy_q_quarter(uint blk, uint t, out vec4 lo, out vec4 hi) {
+#if SY_QTYPE == SY_VK_Q4_1
+    vec2 dm = sy_q_dm(blk);
+    float d = dm.x, m = dm.y;
+#else
     float d = sy_q_f16(blk);
+#endif
 #if SY_QTYPE == SY_VK_Q8_0
     uint at = blk + SY_Q_DATA + 8u * t;
     lo = d * sy_q_i8x4(sy_q_u32(at));
@@ -113,7 +125,6 @@ void sy_q_quarter(uint blk, uint t, out vec4 lo, out vec4 hi) {
     lo = d * (sy_q_lo_nibbles(w) - 8.0);
     hi = d * (sy_q_hi_nibbles(w) - 8.0);
 #else
-    float m = sy_q_f16(blk + 2u);
     lo = d * sy_q_lo_nibbles(w) + m;
     hi = d * sy_q_hi_nibbles(w) + m;
 #endif
