@@ -254,6 +254,20 @@ static void test_linear_refusals(void) {
 
 // --- embedding ---
 
+static void test_embedding_refusal(void) {
+    // A block table fed at run time is refused like a block weight.
+    const int64_t td[2] = {10, 32}, idd[1] = {2};
+    sy_graph *g = NULL;
+    CHECK_OK(sy_graph_create(&g));
+    uint32_t in[2] = {vt_value(g, "table", SY_DTYPE_Q4_0, SY_ROLE_INPUT, 2, td, -1, 0),
+                      vt_value(g, "ids", SY_DTYPE_I32, SY_ROLE_INPUT, 1, idd, -1, 0)};
+    sy_program *p = vt_finish(g, vt_op(g, "embedding", SY_OP_EMBEDDING, in, 2, NULL, 0));
+    sy_runtime *rt = NULL;
+    if (p) CHECK_FAILS(vt_runtime(p, "vulkan", &rt), SY_ERR_UNSUPPORTED, "not a constant");
+    sy_runtime_destroy(rt);
+    sy_program_destroy(p);
+}
+
 static void embedding_one(sy_dtype dt, int64_t V, int64_t D, sy_dtype id_dtype) {
     size_t bytes = 0;
     uint8_t *tq = random_blocks(dt, V, D, &bytes);
@@ -351,6 +365,7 @@ VT_MAIN({
     test_linear_batched_x();
     test_linear_refusals();
     test_embedding();
+    test_embedding_refusal();
     test_tied_head();
 })
 #else
