@@ -106,7 +106,8 @@ int sy_vk_check_block_weight(sy_backend *be, const sy_graph_view *graph, const s
     if ((uint64_t)vi->dims[0] * (uint64_t)vi->dims[1] >= MAX_ELEMENTS)
         return sy_vk_refuse(reason, reason_size, "input %u (%s) '%s' has 2^31 or more elements", input, what,
                             vi->name);
-    size_t bytes = sy_dtype_row_bytes(vi->dtype, vi->dims[0] * vi->dims[1]);
+    // The buffer is rounded up to a whole word (the shaders read words).
+    size_t bytes = (sy_dtype_row_bytes(vi->dtype, vi->dims[0] * vi->dims[1]) + 3) / 4 * 4;
     if (bytes > be->props.limits.maxStorageBufferRange)
         return sy_vk_refuse(reason, reason_size,
                             "input %u (%s) '%s' needs %zu bytes, more than this device's "
