@@ -12,23 +12,32 @@
 // --- shaders ---
 
 // Every kernel: X(ENUM, file name under shaders/ without .comp, storage-buffer bindings).
-#define SY_VK_SHADER_LIST(X)         \
-    X(BINARY, binary, 3)             \
-    X(UNARY, unary, 2)               \
-    X(COPY, copy, 2)                 \
-    X(MATMUL, matmul, 4)             \
-    X(MATMUL_SMALL, matmul_small, 4) \
-    X(GEMV, gemv, 4)                 \
-    X(SOFTMAX, softmax, 2)           \
-    X(RMS_NORM, rms_norm, 3)         \
-    X(LAYER_NORM, layer_norm, 4)     \
-    X(REDUCE_LAST, reduce_last, 2)   \
-    X(GATHER, gather, 3)             \
-    X(ROPE, rope, 3)                 \
-    X(EMBEDDING, embedding, 3)       \
-    X(SDPA, sdpa, 4)                 \
-    X(SDPA_SPLIT, sdpa_split, 4)     \
-    X(SDPA_COMBINE, sdpa_combine, 2) \
+#define SY_VK_SHADER_LIST(X)             \
+    X(BINARY, binary, 3)                 \
+    X(UNARY, unary, 2)                   \
+    X(COPY, copy, 2)                     \
+    X(MATMUL, matmul, 4)                 \
+    X(MATMUL_SMALL, matmul_small, 4)     \
+    X(GEMV, gemv, 4)                     \
+    X(SOFTMAX, softmax, 2)               \
+    X(RMS_NORM, rms_norm, 3)             \
+    X(LAYER_NORM, layer_norm, 4)         \
+    X(REDUCE_LAST, reduce_last, 2)       \
+    X(GATHER, gather, 3)                 \
+    X(ROPE, rope, 3)                     \
+    X(EMBEDDING, embedding, 3)           \
+    X(SDPA, sdpa, 4)                     \
+    X(SDPA_SPLIT, sdpa_split, 4)         \
+    X(SDPA_COMBINE, sdpa_combine, 2)     \
+    X(GEMV_Q8_0, gemv_q8_0, 4)           \
+    X(GEMV_Q4_0, gemv_q4_0, 4)           \
+    X(GEMV_Q4_1, gemv_q4_1, 4)           \
+    X(MATMUL_Q8_0, matmul_q8_0, 4)       \
+    X(MATMUL_Q4_0, matmul_q4_0, 4)       \
+    X(MATMUL_Q4_1, matmul_q4_1, 4)       \
+    X(EMBEDDING_Q8_0, embedding_q8_0, 3) \
+    X(EMBEDDING_Q4_0, embedding_q4_0, 3) \
+    X(EMBEDDING_Q4_1, embedding_q4_1, 3) \
     X(CLAMP, clamp, 2)
 
 typedef enum sy_vk_shader {

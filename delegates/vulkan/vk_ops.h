@@ -76,6 +76,16 @@ const sy_value_info *sy_vk_input_info(const sy_graph_view *graph, const sy_node_
 /// storage-buffer range. On 0 writes why.
 int sy_vk_check_tensors(sy_backend *be, const sy_graph_view *graph, const sy_node_info *node, uint32_t int_mask,
                         char *reason, size_t reason_size);
+/// sy_vk_check_tensors that leaves the inputs whose bit is set in skip_mask to the caller (block
+/// weights, checked by sy_vk_check_block_weight).
+int sy_vk_check_tensors_except(sy_backend *be, const sy_graph_view *graph, const sy_node_info *node,
+                               uint32_t int_mask, uint32_t skip_mask, char *reason, size_t reason_size);
+/// SY_VK_Q8_0 / SY_VK_Q4_0 / SY_VK_Q4_1 for the block-quantised dtypes, -1 for any other.
+int sy_vk_block_index(sy_dtype dtype);
+/// Checks that node input `input` (called `what` in the reason) is a q8_0/q4_0/q4_1 constant
+/// [rows, cols] whose raw blocks fit one storage buffer. On 0 writes why.
+int sy_vk_check_block_weight(sy_backend *be, const sy_graph_view *graph, const sy_node_info *node, uint32_t input,
+                             const char *what, char *reason, size_t reason_size);
 /// Writes a reason and returns 0.
 int sy_vk_refuse(char *reason, size_t reason_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /// Element i of an i32/i64 tensor.

@@ -62,9 +62,14 @@ static int check_one(sy_backend *be, const sy_value_info *vi, int want_int, cons
 
 int sy_vk_check_tensors(sy_backend *be, const sy_graph_view *graph, const sy_node_info *node, uint32_t int_mask,
                         char *reason, size_t reason_size) {
+    return sy_vk_check_tensors_except(be, graph, node, int_mask, 0, reason, reason_size);
+}
+
+int sy_vk_check_tensors_except(sy_backend *be, const sy_graph_view *graph, const sy_node_info *node,
+                               uint32_t int_mask, uint32_t skip_mask, char *reason, size_t reason_size) {
     for (uint32_t i = 0; i < node->n_inputs; i++) {
         const sy_value_info *vi = sy_vk_input_info(graph, node, i);
-        if (!vi) continue;
+        if (!vi || ((skip_mask >> i) & 1u)) continue;
         if (!check_one(be, vi, (int_mask >> i) & 1u, "input", i, reason, reason_size)) return 0;
     }
     for (uint32_t i = 0; i < node->n_outputs; i++) {
@@ -72,6 +77,42 @@ int sy_vk_check_tensors(sy_backend *be, const sy_graph_view *graph, const sy_nod
             return sy_vk_refuse(reason, reason_size, "output %u is not a value", i);
         if (!check_one(be, &graph->values[node->outputs[i]], 0, "output", i, reason, reason_size)) return 0;
     }
+    return 1;
+}
+
+int sy_vk_block_index(sy_dtype dtype) {
+    switch (dtype) {
+    case SY_DTYPE_Q8_0: return SY_VK_Q8_0;
+    case SY_DTYPE_Q4_0: return SY_VK_Q4_0;
+    case SY_DTYPE_Q4_1: return SY_VK_Q4_1;
+    default: return -1;
+    }
+}
+
+int sy_vk_check_block_weight(sy_backend *be, const sy_graph_view *graph, const sy_node_info *node, uint32_t input,
+                             const char *what, char *reason, size_t reason_size) {
+    const sy_value_info *vi = sy_vk_input_info(graph, node, input);
+    if (!vi || sy_vk_block_index(vi->dtype) < 0)
+        return sy_vk_refuse(reason, reason_size, "input %u (%s) is not q8_0, q4_0 or q4_1", input, what);
+    // The shaders read the blocks in place: only constants, uploaded once at compile.
+    if (vi->role != SY_ROLE_CONSTANT || !vi->data)
+        return sy_vk_refuse(reason, reason_size,
+                            "input %u (%s) '%s' is %s but not a constant; the Vulkan delegate reads "
+                            "block-quantised weights only from constants",
+                            input, what, vi->name, sy_dtype_name(vi->dtype));
+    if (vi->rank != 2 || vi->dims[1] % SY_VK_Q_BLOCK != 0)
+        return sy_vk_refuse(reason, reason_size, "input %u (%s) '%s' must be 2-D with rows of whole blocks", input,
+                            what, vi->name);
+    if ((uint64_t)vi->dims[0] * (uint64_t)vi->dims[1] >= MAX_ELEMENTS)
+        return sy_vk_refuse(reason, reason_size, "input %u (%s) '%s' has 2^31 or more elements", input, what,
+                            vi->name);
+    // The buffer is rounded up to a whole word (the shaders read words).
+    size_t bytes = (sy_dtype_row_bytes(vi->dtype, vi->dims[0] * vi->dims[1]) + 3) / 4 * 4;
+    if (bytes > be->props.limits.maxStorageBufferRange)
+        return sy_vk_refuse(reason, reason_size,
+                            "input %u (%s) '%s' needs %zu bytes, more than this device's "
+                            "maxStorageBufferRange (%u)",
+                            input, what, vi->name, bytes, be->props.limits.maxStorageBufferRange);
     return 1;
 }
 

@@ -2,6 +2,8 @@
 // (matmul.comp) for long products, 16-row tiles (matmul_small.comp) for short prefills, the
 // matrix-vector kernel (gemv.comp) for M == 1 (decode steps). All three are planned; each
 // call activates the one its shapes need.
+// linear with a block-quantised constant weight (q8_0, q4_0, q4_1) uses gemv_q*.comp for M == 1
+// and matmul_q*.comp for M > 1; both read the raw blocks, which are all the device holds.
 
 #include <string.h>
 
@@ -57,26 +59,62 @@ static void no_batch(mm_params *p) {
 
 // --- linear ---
 
+// Push constants of gemv_q.glsl and matmul_q.glsl.
+typedef struct qmm_params {
+    uint32_t M, N, K, flags;
+} qmm_params;
+
+static const sy_vk_shader gemv_q_shaders[3] = {SY_VK_SHADER_GEMV_Q8_0, SY_VK_SHADER_GEMV_Q4_0,
+                                               SY_VK_SHADER_GEMV_Q4_1};
+static const sy_vk_shader matmul_q_shaders[3] = {SY_VK_SHADER_MATMUL_Q8_0, SY_VK_SHADER_MATMUL_Q4_0,
+                                                 SY_VK_SHADER_MATMUL_Q4_1};
+
 static int linear_supports(sy_backend *be, const sy_graph_view *graph, const sy_node_info *node, char *reason,
                            size_t reason_size) {
     const sy_value_info *w = sy_vk_input_info(graph, node, 1);
     if (!w || w->rank != 2) return sy_vk_refuse(reason, reason_size, "weight must be 2-D");
+    if (sy_dtype_is_block(w->dtype)) {
+        if (!sy_vk_check_block_weight(be, graph, node, 1, "weight", reason, reason_size)) return 0;
+        return sy_vk_check_tensors_except(be, graph, node, 0, 1u << 1, reason, reason_size);
+    }
     return sy_vk_check_tensors(be, graph, node, 0, reason, reason_size);
 }
 
+static int linear_has_bias(const sy_vk_node_ctx *ctx) {
+    return ctx->node->n_inputs > 2 && ctx->in[2] != UINT32_MAX;
+}
+
 static sy_status linear_plan(sy_vk_node_ctx *ctx) {
-    int has_bias = ctx->node->n_inputs > 2 && ctx->in[2] != UINT32_MAX;
     // Without a bias the weight stands in for binding 2 (never read: the flag is off).
-    return plan_all(ctx, has_bias ? ctx->in[2] : ctx->in[1]);
+    uint32_t bias = linear_has_bias(ctx) ? ctx->in[2] : ctx->in[1];
+    int q = sy_vk_block_index(ctx->graph->values[ctx->node->inputs[1]].dtype);
+    if (q < 0) return plan_all(ctx, bias);
+    uint32_t bind[4] = {ctx->in[0], ctx->in[1], bias, ctx->out[0]};
+    SY_VK_TRY(sy_vk_plan_slot(ctx, matmul_q_shaders[q], bind, 1u << 3)); // SLOT_TILED
+    return sy_vk_plan_slot(ctx, gemv_q_shaders[q], bind, 1u << 3);       // SLOT_GEMV
+}
+
+static sy_status linear_record_block(sy_vk_node_ctx *ctx) {
+    const sy_tensor *w = &ctx->in_t[1], *o = &ctx->out_t[0];
+    qmm_params p = {0};
+    p.N = (uint32_t)w->dims[0];
+    p.K = (uint32_t)w->dims[1];
+    p.M = p.N ? (uint32_t)(sy_tensor_numel(o) / p.N) : 0;
+    p.flags = linear_has_bias(ctx) ? SY_VK_MM_BIAS : 0;
+    if ((uint64_t)p.M * p.N == 0) return SY_OK; // empty output: nothing to run
+    if (p.M == 1) return sy_vk_dispatch_1d(ctx, SLOT_GEMV, &p, sizeof p, sy_vk_div_up(p.N, SY_VK_QGEMV_ROWS));
+    return sy_vk_dispatch(ctx, SLOT_TILED, &p, sizeof p, sy_vk_div_up(p.N, SY_VK_MM_BN),
+                          sy_vk_div_up(p.M, SY_VK_QMM_BM), 1);
 }
 
 static sy_status linear_record(sy_vk_node_ctx *ctx) {
     const sy_tensor *w = &ctx->in_t[1], *o = &ctx->out_t[0];
+    if (sy_dtype_is_block(w->dtype)) return linear_record_block(ctx);
     mm_params p = {0};
     p.N = (uint32_t)w->dims[0];
     p.K = (uint32_t)w->dims[1];
     p.M = p.N ? (uint32_t)(sy_tensor_numel(o) / p.N) : 0;
-    p.flags = (ctx->node->n_inputs > 2 && ctx->in[2] != UINT32_MAX) ? SY_VK_MM_BIAS : 0;
+    p.flags = linear_has_bias(ctx) ? SY_VK_MM_BIAS : 0;
     p.a_rs = p.K;
     p.b_ks = 1;
     p.b_ns = p.K;

@@ -56,6 +56,22 @@
 // gemv.comp: p.flags bit: B is contiguous along N (matmul layout) instead of K (linear layout)
 #define SY_VK_GEMV_N_CONTIGUOUS 2
 
+// Block-quantised weights (GGUF layouts, 32 elements per block): SY_QTYPE of the *_q*.comp
+// kernels (gemv_q.glsl, matmul_q.glsl, embedding_q.glsl include quant.glsl).
+#define SY_VK_Q8_0 0
+#define SY_VK_Q4_0 1
+#define SY_VK_Q4_1 2
+#define SY_VK_Q_BLOCK 32
+// gemv_q*.comp: rows of W per workgroup; SY_VK_WG / SY_VK_QGEMV_ROWS (8) threads share a row,
+// each taking half a block (16 weights) at a time, so neighbouring threads read neighbouring
+// bytes and a 576-wide row (36 halves) keeps 90% of its threads busy.
+#define SY_VK_QGEMV_ROWS 16
+// matmul_q*.comp: a 16 x 8 workgroup computes SY_VK_QMM_BM x SY_VK_MM_BN outputs (TM = 4 rows,
+// TN = 4 columns per thread), one block (32 k) deep per stage: the weight tile is dequantised
+// into shared memory once per stage (32 * (33 + 65) floats = 12.25 KiB).
+#define SY_VK_QMM_TM 4
+#define SY_VK_QMM_BM (8 * SY_VK_QMM_TM)
+
 // reduce_last.comp: p.op
 #define SY_VK_RED_SUM 0
 #define SY_VK_RED_MEAN 1
