@@ -108,6 +108,13 @@ static sy_status create(const sy_host_api *host, const sy_option *options, uint3
     return SY_OK;
 }
 
+// Whether the node becomes an XNNPACK node or operator (not one of this delegate's kernels).
+static int goes_to_xnnpack(const sy_xnn_op_entry *e, const sy_graph_view *graph, const sy_node_info *node) {
+    if (!e->define && !e->create_op) return 0;
+    if (node->op == SY_OP_LINEAR) return !sy_xnn_linear_on_cpukern(graph, node); // f32: fully-connected
+    return !e->run;
+}
+
 static int supports(sy_backend *backend, const sy_graph_view *graph, uint32_t node_id, char *reason,
                     size_t reason_size) {
     (void)backend;
@@ -127,7 +134,7 @@ static int supports(sy_backend *backend, const sy_graph_view *graph, uint32_t no
         // A static dim of 0 is legal, but libXNNPACK asserts (aborting the process) on empty
         // tensors in several operators; portable runs them. Our own kernels (run) handle them.
         // Symbolic dims are >= 1, so the declared dims tell.
-        for (uint32_t d = 0; d < vi->rank && (e->define || e->create_op) && !e->run; d++)
+        for (uint32_t d = 0; d < vi->rank && goes_to_xnnpack(e, graph, node); d++)
             if (vi->dims[d] == 0)
                 return sy_xnn_refuse(reason, reason_size, "'%s' has no elements (dim %u is 0)", vi->name, d);
     }

@@ -30,6 +30,7 @@ typedef struct sy_xnn_backend {
     pthreadpool_t pool;   // shared by every runtime and kernel of this instance; NULL = caller only
     uint32_t threads;     // effective thread count (>= 1)
     uint32_t shape_cache; // compiled shape plans kept per partition
+    uint32_t pool_flags;  // pthreadpool_parallelize_* flags of the custom kernels (yield workers)
     char description[160];
 } sy_xnn_backend;
 
@@ -166,6 +167,17 @@ sy_status sy_xnn_run_clamp(const sy_xnn_kernel_ctx *ctx);
 sy_status sy_xnn_run_unary_exact(const sy_xnn_kernel_ctx *ctx);
 int sy_xnn_supports_linear(const sy_graph_view *, const sy_node_info *, char *, size_t);
 enum xnn_status sy_xnn_define_linear(sy_xnn_define_ctx *);
+/// f32 linear is an XNNPACK node/operator; other weight dtypes run on ops/linear_cpu.c.
+int sy_xnn_linear_native(const sy_graph_view *, const sy_node_info *);
+/// Whether the node's weight is f16 or a block dtype (the delegate's kernels run it).
+int sy_xnn_linear_on_cpukern(const sy_graph_view *, const sy_node_info *);
+int sy_xnn_supports_linear_cpu(const sy_graph_view *, const sy_node_info *, char *, size_t);
+sy_status sy_xnn_run_linear_cpu(const sy_xnn_kernel_ctx *);
+/// Quantised-activation scratch for the row count at the shape bounds.
+size_t sy_xnn_scratch_linear_cpu(const sy_graph_view *, const sy_node_info *);
+/// Dequantises `n` elements of a row in `dtype` (f16 or a block dtype; n a multiple of its
+/// block) to f32 (ops/index.c, for embedding of a quantised table).
+void sy_xnn_dequantize_row(sy_dtype dtype, const void *src, int64_t n, float *dst);
 int sy_xnn_supports_matmul(const sy_graph_view *, const sy_node_info *, char *, size_t);
 enum xnn_status sy_xnn_define_matmul(sy_xnn_define_ctx *);
 #if defined(SY_XNN_HAVE_FC_OPERATOR)

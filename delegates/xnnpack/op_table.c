@@ -71,12 +71,17 @@ static const sy_xnn_op_entry kTable[SY_OP_COUNT] = {
     [SY_OP_MATMUL] = {.supports = sy_xnn_supports_matmul, .define = sy_xnn_define_matmul,
                       .as_operator = sy_xnn_matmul_as_operator, .create_op = sy_xnn_create_fc_operator,
                       .run_op = sy_xnn_run_fc_operator},
+    // f32 weights: an operator; f16 / block weights: the delegate's kernels (ops/linear_cpu.c)
     [SY_OP_LINEAR] = {.supports = sy_xnn_supports_linear, .define = sy_xnn_define_linear,
+                      .run = sy_xnn_run_linear_cpu, .native = sy_xnn_linear_native,
+                      .scratch = sy_xnn_scratch_linear_cpu,
                       .as_operator = sy_xnn_linear_as_operator, .create_op = sy_xnn_create_fc_operator,
                       .run_op = sy_xnn_run_fc_operator},
 #else
     [SY_OP_MATMUL] = {.supports = sy_xnn_supports_matmul, .define = sy_xnn_define_matmul},
-    [SY_OP_LINEAR] = {.supports = sy_xnn_supports_linear, .define = sy_xnn_define_linear},
+    [SY_OP_LINEAR] = {.supports = sy_xnn_supports_linear, .define = sy_xnn_define_linear,
+                      .run = sy_xnn_run_linear_cpu, .native = sy_xnn_linear_native,
+                      .scratch = sy_xnn_scratch_linear_cpu},
 #endif
     [SY_OP_RESHAPE] = {.supports = sy_xnn_supports_reshape, .define = sy_xnn_define_reshape},
     [SY_OP_TRANSPOSE] = {.supports = sy_xnn_supports_transpose, .define = sy_xnn_define_transpose,

@@ -21,6 +21,8 @@ static int is_constant(const sy_value_info *v) {
 
 int sy_xnn_supports_linear(const sy_graph_view *graph, const sy_node_info *node, char *reason,
                         size_t reason_size) {
+    // f16 and block-dtype weights run on the delegate's own kernels (ops/linear_cpu.c)
+    if (sy_xnn_linear_on_cpukern(graph, node)) return sy_xnn_supports_linear_cpu(graph, node, reason, reason_size);
     if (!sy_xnn_require_f32(graph, node, reason, reason_size)) return 0;
     const sy_value_info *x = sy_xnn_input_info(graph, node, 0), *w = sy_xnn_input_info(graph, node, 1);
     const sy_value_info *b = sy_xnn_input_info(graph, node, 2);
@@ -70,6 +72,10 @@ int sy_xnn_supports_matmul(const sy_graph_view *graph, const sy_node_info *node,
 #endif
 }
 
+int sy_xnn_linear_native(const sy_graph_view *graph, const sy_node_info *node) {
+    return !sy_xnn_linear_on_cpukern(graph, node);
+}
+
 enum xnn_status sy_xnn_define_matmul(sy_xnn_define_ctx *ctx) {
     if (ctx->in[1].data && ctx->in[1].rank == 2 && ctx->in[0].rank >= 1 &&
         ctx->in[0].dims[ctx->in[0].rank - 1] == ctx->in[1].dims[0]) {
@@ -91,9 +97,8 @@ enum xnn_status sy_xnn_define_matmul(sy_xnn_define_ctx *ctx) {
 #if defined(SY_XNN_HAVE_FC_OPERATOR)
 
 int sy_xnn_linear_as_operator(const sy_graph_view *graph, const sy_node_info *node) {
-    (void)graph;
-    (void)node; // sy_xnn_supports_linear already requires a constant 2-D weight and constant bias
-    return 1;
+    // sy_xnn_supports_linear already requires a constant 2-D weight and constant bias
+    return !sy_xnn_linear_on_cpukern(graph, node);
 }
 
 int sy_xnn_matmul_as_operator(const sy_graph_view *graph, const sy_node_info *node) {
