@@ -45,6 +45,9 @@ static const sy_option_desc kOptions[] = {
     {"shape_cache", SY_OPTION_INT, "4", 1, 64, NULL,
      "shape plans kept per partition for dynamic dims (XNNPACK runtimes per shape; "
      "linear weights are packed once, outside them)"},
+    {"yield_workers", SY_OPTION_INT, "1", 0, 1, NULL,
+     "1: pool workers go to sleep right after each parallel call (PTHREADPOOL_FLAG_YIELD_WORKERS, "
+     "XNN_FLAG_YIELD_WORKERS) instead of spinning for the next one; 0: spin (pthreadpool's default)"},
 };
 
 static int available(char *reason, size_t reason_size) {
@@ -74,11 +77,14 @@ static sy_status create(const sy_host_api *host, const sy_option *options, uint3
     if (!sy_xnn_library_ready(reason, sizeof(reason))) {
         return host->error ? host->error(host->host, SY_ERR_UNAVAILABLE, "%s", reason) : SY_ERR_UNAVAILABLE;
     }
-    long threads = 0, shape_cache = 4;
+    long values[3] = {0, 4, 1}; // threads, shape_cache, yield_workers (kOptions order)
     for (uint32_t i = 0; i < n_options; i++) {
         const char *key = options[i].key ? options[i].key : "";
-        long *dst = strcmp(key, "threads") == 0 ? &threads : strcmp(key, "shape_cache") == 0 ? &shape_cache : NULL;
-        const sy_option_desc *d = dst == &threads ? &kOptions[0] : &kOptions[1];
+        long *dst = NULL;
+        const sy_option_desc *d = NULL;
+        for (size_t o = 0; o < sizeof(kOptions) / sizeof(kOptions[0]); o++) {
+            if (strcmp(key, kOptions[o].key) == 0) dst = &values[o], d = &kOptions[o];
+        }
         if (!dst) return host->error(host->host, SY_ERR_CONFIG, "xnnpack: unknown option '%s'", key);
         if (!parse_int(options[i].value, (long)d->min, (long)d->max, dst)) {
             return host->error(host->host, SY_ERR_CONFIG, "xnnpack: option %s='%s' is not an integer in [%g, %g]",
@@ -90,7 +96,10 @@ static sy_status create(const sy_host_api *host, const sy_option *options, uint3
     memset(be, 0, sizeof(*be));
     // copy the parts of the host table this host has; newer members stay NULL
     memcpy(&be->host, host, host->struct_size < sizeof(be->host) ? host->struct_size : sizeof(be->host));
-    be->shape_cache = (uint32_t)shape_cache;
+    const long threads = values[0];
+    be->shape_cache = (uint32_t)values[1];
+    be->pool_flags = values[2] ? PTHREADPOOL_FLAG_YIELD_WORKERS : 0;
+    be->xnn_flags = values[2] ? XNN_FLAG_YIELD_WORKERS : 0;
     // threads == 1: no pool at all, XNNPACK and the kernels run on the caller's thread
     if (threads != 1) {
         be->pool = pthreadpool_create((size_t)threads);

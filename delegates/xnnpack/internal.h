@@ -31,6 +31,7 @@ typedef struct sy_xnn_backend {
     uint32_t threads;     // effective thread count (>= 1)
     uint32_t shape_cache; // compiled shape plans kept per partition
     uint32_t pool_flags;  // pthreadpool_parallelize_* flags of the custom kernels (yield workers)
+    uint32_t xnn_flags;   // XNN_FLAG_YIELD_WORKERS or 0, for XNNPACK runtimes and operators
     char description[160];
 } sy_xnn_backend;
 
@@ -92,8 +93,9 @@ typedef sy_status (*sy_xnn_run_fn)(const sy_xnn_kernel_ctx *ctx);
 typedef size_t (*sy_xnn_scratch_fn)(const sy_graph_view *graph, const sy_node_info *node);
 /// Creates node `node`'s operator (packing its weights); on failure sets *call to the XNNPACK
 /// entry point that failed and leaves *op_out untouched.
-typedef enum xnn_status (*sy_xnn_create_op_fn)(const sy_graph_view *graph, const sy_node_info *node,
-                                            sy_xnn_node_operator *op_out, const char **call);
+typedef enum xnn_status (*sy_xnn_create_op_fn)(const sy_xnn_backend *be, const sy_graph_view *graph,
+                                            const sy_node_info *node, sy_xnn_node_operator *op_out,
+                                            const char **call);
 
 /// How the delegate runs one op. An op with `define` becomes XNNPACK nodes; one with only `run`
 /// is a custom kernel. With both, `native` says per node which one this build uses. With
@@ -186,8 +188,8 @@ int sy_xnn_linear_as_operator(const sy_graph_view *, const sy_node_info *);
 /// matmul does when its right operand is a constant 2-D matrix.
 int sy_xnn_matmul_as_operator(const sy_graph_view *, const sy_node_info *);
 /// Creates the node's fully-connected operator (XNNPACK packs the weights and bias here).
-enum xnn_status sy_xnn_create_fc_operator(const sy_graph_view *, const sy_node_info *, sy_xnn_node_operator *,
-                                       const char **);
+enum xnn_status sy_xnn_create_fc_operator(const sy_xnn_backend *, const sy_graph_view *, const sy_node_info *,
+                                       sy_xnn_node_operator *, const char **);
 /// Sets the operator up for the call's row count and pointers (when they changed) and runs it.
 sy_status sy_xnn_run_fc_operator(const sy_xnn_kernel_ctx *);
 #endif
@@ -243,6 +245,7 @@ typedef struct sy_xnn_attention {
     float *v_cache;     // (batch, kv_heads, cache_len, head_dim)
     float *out;         // (batch, q_heads, tokens, head_dim)
     float *stats;       // scratch (batch, q_heads, tokens, 2): running max and running sum
+    uint32_t pool_flags; // pthreadpool flags (PTHREADPOOL_FLAG_YIELD_WORKERS or 0)
 } sy_xnn_attention;
 
 /// Scratch bytes sy_xnn_attention_run needs for these sizes.

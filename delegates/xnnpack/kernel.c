@@ -254,7 +254,7 @@ static sy_status build_runtime(sy_xnn_kernel *k, plan *p, uint32_t s, xnn_runtim
             goto done;
         }
     }
-    st = xnn_create_runtime_v2(sg, be->pool, 0, &rt);
+    st = xnn_create_runtime_v2(sg, be->pool, be->xnn_flags, &rt);
     if (st != xnn_status_success) {
         result = sy_xnn_error(be, SY_ERR_DELEGATE, "%s: xnn_create_runtime_v2 failed: %s", seg->label,
                            sy_xnn_status_name(st));
@@ -663,7 +663,7 @@ static sy_status compile_operators(sy_xnn_kernel *k, size_t *packed_out) {
         const uint32_t nid = k->nodes[seg->first];
         const sy_node_info *node = &g->nodes[nid];
         const char *call = "create";
-        const enum xnn_status xst = sy_xnn_op_find(node->op)->create_op(g, node, &seg->op, &call);
+        const enum xnn_status xst = sy_xnn_op_find(node->op)->create_op(k->be, g, node, &seg->op, &call);
         if (xst != xnn_status_success) {
             sy_status err = sy_xnn_error(be, SY_ERR_DELEGATE, "node #%u '%s' (%s): %s failed: %s", nid,
                                       node_label(node), sy_xnn_op_name(node->op), call, sy_xnn_status_name(xst));

@@ -179,10 +179,10 @@ void sy_xnn_attention_run(const sy_xnn_attention *a, pthreadpool_t pool, size_t 
     const size_t grouped = (size_t)(a->batch * a->kv_heads) * blocks;
     if (a->q_heads == a->kv_heads || grouped >= 2 * threads) {
         pthreadpool_parallelize_3d(pool, task_group, (void *)a, (size_t)a->batch,
-                                   (size_t)a->kv_heads, blocks, 0);
+                                   (size_t)a->kv_heads, blocks, a->pool_flags);
     } else {
         pthreadpool_parallelize_3d(pool, task_head, (void *)a, (size_t)a->batch,
-                                   (size_t)a->q_heads, blocks, 0);
+                                   (size_t)a->q_heads, blocks, a->pool_flags);
     }
 }
 
@@ -248,6 +248,7 @@ sy_status sy_xnn_run_sdpa_kv(const sy_xnn_kernel_ctx *ctx) {
         .v_cache = vc->data,
         .out = ctx->out[0].data,
         .stats = ctx->scratch,
+        .pool_flags = ctx->be->pool_flags,
     };
     sy_xnn_attention_run(&a, ctx->be->pool, ctx->be->threads);
     return SY_OK;

@@ -46,7 +46,7 @@ static void run_index_copy(const sy_xnn_kernel_ctx *ctx, index_job *j) {
     const int64_t per = (int64_t)(65536 / j->block);
     j->rows_per_task = per < 1 ? 1 : per;
     const size_t tasks = (size_t)((j->rows + j->rows_per_task - 1) / j->rows_per_task);
-    pthreadpool_parallelize_1d(ctx->be->pool, index_rows, j, tasks, 0);
+    pthreadpool_parallelize_1d(ctx->be->pool, index_rows, j, tasks, ctx->be->pool_flags);
 }
 
 // --- dequantising rows (embedding of a block-quantised table; f16 for completeness) ---

@@ -114,8 +114,8 @@ static size_t packed_estimate(size_t k, size_t n) {
     return (n + nr - 1) / nr * nr * (k + 1) * sizeof(float);
 }
 
-enum xnn_status sy_xnn_create_fc_operator(const sy_graph_view *graph, const sy_node_info *node,
-                                       sy_xnn_node_operator *op_out, const char **call) {
+enum xnn_status sy_xnn_create_fc_operator(const sy_xnn_backend *be, const sy_graph_view *graph,
+                                       const sy_node_info *node, sy_xnn_node_operator *op_out, const char **call) {
     const sy_value_info *w = sy_xnn_input_info(graph, node, 1);
     const sy_value_info *b = node->op == SY_OP_LINEAR ? sy_xnn_input_info(graph, node, 2) : NULL;
     *call = "xnn_create_fully_connected_nc_f32";
@@ -125,7 +125,7 @@ enum xnn_status sy_xnn_create_fc_operator(const sy_graph_view *graph, const sy_n
     const size_t k = (size_t)(transposed ? w->dims[0] : w->dims[1]);
     const size_t n = (size_t)(transposed ? w->dims[1] : w->dims[0]);
     const float *bias = b && b->data ? (const float *)b->data : NULL;
-    const uint32_t flags = transposed ? XNN_FLAG_TRANSPOSE_WEIGHTS : 0;
+    const uint32_t flags = (transposed ? XNN_FLAG_TRANSPOSE_WEIGHTS : 0) | be->xnn_flags; // yield workers
     xnn_operator_t op = NULL;
 #if SY_XNN_FC_CREATE_ARGS == 12
     enum xnn_status st = xnn_create_fully_connected_nc_f32(k, n, k, n, (const float *)w->data, bias, -INFINITY,
