@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "delegates/xnnpack/kernel.h"
+#include "delegates/xnnpack/kernels/cpukern.h"
+#include "switchyard/switchyard.h" // sy_last_error
 
 // --- process-wide XNNPACK initialisation (once; the library itself is idempotent too) ---
 
@@ -48,6 +50,9 @@ static const sy_option_desc kOptions[] = {
     {"yield_workers", SY_OPTION_INT, "1", 0, 1, NULL,
      "1: pool workers go to sleep right after each parallel call (PTHREADPOOL_FLAG_YIELD_WORKERS, "
      "XNN_FLAG_YIELD_WORKERS) instead of spinning for the next one; 0: spin (pthreadpool's default)"},
+    {"kernel_pool", SY_OPTION_INT, "1", 0, 1, NULL,
+     "1: the delegate's linear kernels run on their own caller-driven pool (same thread count; idle "
+     "workers spin 50 us, then sleep); 0: on the pthreadpool with XNNPACK"},
 };
 
 static int available(char *reason, size_t reason_size) {
@@ -66,6 +71,7 @@ static void destroy(sy_backend *backend) {
     sy_xnn_backend *be = (sy_xnn_backend *)backend;
     if (!be) return;
     if (be->pool) pthreadpool_destroy(be->pool);
+    sy_cpukern_pool_destroy(be->kpool);
     be->host.free(be->host.host, be);
 }
 
@@ -77,7 +83,7 @@ static sy_status create(const sy_host_api *host, const sy_option *options, uint3
     if (!sy_xnn_library_ready(reason, sizeof(reason))) {
         return host->error ? host->error(host->host, SY_ERR_UNAVAILABLE, "%s", reason) : SY_ERR_UNAVAILABLE;
     }
-    long values[3] = {0, 4, 1}; // threads, shape_cache, yield_workers (kOptions order)
+    long values[4] = {0, 4, 1, 1}; // threads, shape_cache, yield_workers, kernel_pool (kOptions order)
     for (uint32_t i = 0; i < n_options; i++) {
         const char *key = options[i].key ? options[i].key : "";
         long *dst = NULL;
@@ -110,6 +116,15 @@ static sy_status create(const sy_host_api *host, const sy_option *options, uint3
         be->threads = (uint32_t)pthreadpool_get_threads_count(be->pool);
     } else {
         be->threads = 1;
+    }
+    if (be->threads > 1 && values[3]) {
+        const uint32_t n = be->threads < 64 ? be->threads : 64;
+        if (sy_cpukern_pool_create(n, 50, &be->kpool) != SY_OK) {
+            pthreadpool_destroy(be->pool);
+            host->free(host->host, be);
+            return host->error(host->host, SY_ERR_OUT_OF_MEMORY, "xnnpack: kernel pool of %u threads failed: %s", n,
+                               sy_last_error());
+        }
     }
     snprintf(be->description, sizeof(be->description), "XNNPACK (%s API) on %u thread%s", sy_xnn_api_generation(),
              be->threads, be->threads == 1 ? "" : "s");

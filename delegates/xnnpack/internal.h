@@ -32,6 +32,7 @@ typedef struct sy_xnn_backend {
     uint32_t shape_cache; // compiled shape plans kept per partition
     uint32_t pool_flags;  // pthreadpool_parallelize_* flags of the custom kernels (yield workers)
     uint32_t xnn_flags;   // XNN_FLAG_YIELD_WORKERS or 0, for XNNPACK runtimes and operators
+    struct sy_cpukern_pool *kpool; // the linear kernels' own pool (option kernel_pool), or NULL
     char description[160];
 } sy_xnn_backend;
 

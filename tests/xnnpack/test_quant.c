@@ -8,7 +8,8 @@
 //   |err| <= Σ_blocks (amax_b / 254) · Σ_j∈b |w_j|  +  γ_K · Σ |w_j x_j|  (γ_K = K·2⁻²⁴ / (1 - K·2⁻²⁴),
 //   f32 accumulation) + 1e-6. The bound is far below the
 //   error of any wrong nibble, sign or scale.
-// - threads = 1 and threads = 2 give bitwise the same outputs;
+// - threads = 1 and threads = 2 give bitwise the same outputs, on the kernels' own pool
+//   (kernel_pool = 1, the default) and on the pthreadpool;
 // - embedding of a q8_0 / q4_0 / q4_1 table: rows equal the dequantised rows.
 
 #include <math.h>
@@ -103,13 +104,14 @@ static sy_program *build_linear(sy_dtype dt, int64_t k, const uint8_t *w, const 
     return p;
 }
 
-static sy_runtime *make_runtime(const sy_program *p, const char *threads) {
+static sy_runtime *make_runtime(const sy_program *p, const char *threads, const char *kernel_pool) {
     sy_config *cfg = NULL;
     sy_runtime *rt = NULL;
     CHECK_OK(sy_config_create(&cfg));
     CHECK_OK(sy_config_set_backends(cfg, "xnnpack"));
     sy_config_set_policy(cfg, SY_POLICY_STRICT); // every node on xnnpack, or creation fails
     CHECK_OK(sy_config_set_option(cfg, "xnnpack", "threads", threads));
+    CHECK_OK(sy_config_set_option(cfg, "xnnpack", "kernel_pool", kernel_pool));
     CHECK_OK(sy_runtime_create(p, cfg, &rt));
     sy_config_destroy(cfg);
     return rt;
@@ -174,7 +176,8 @@ static void test_linear_dtype(sy_dtype dt, int64_t k) {
     for (int i = 0; i < N_OUT; i++) bias[i] = frand();
     for (int64_t i = 0; i < TMAX * k; i++) x[i] = frand() * (i % 7 == 0 ? 4.0f : 1.0f);
     sy_program *p = build_linear(dt, k, w, bias);
-    sy_runtime *one = p ? make_runtime(p, "1") : NULL, *two = p ? make_runtime(p, "2") : NULL;
+    sy_runtime *one = p ? make_runtime(p, "1", "1") : NULL, *two = p ? make_runtime(p, "2", "1") : NULL;
+    sy_runtime *two_pt = p ? make_runtime(p, "2", "0") : NULL; // pthreadpool instead of the kernel pool
     const int64_t rows[] = {1, 2, 7, 64};
     for (size_t i = 0; one && two && i < sizeof(rows) / sizeof(rows[0]); i++) {
         const int64_t m = rows[i], off = m + (int64_t)i * 3 <= TMAX ? (int64_t)i * 3 : 0;
@@ -183,9 +186,13 @@ static void test_linear_dtype(sy_dtype dt, int64_t k) {
         check_linear(dt, xi, wf, bias, y1, m, k);
         CHECK_MSG(memcmp(y1, y2, sizeof(float) * (size_t)(m * N_OUT)) == 0,
                   "%s m=%lld: threads=1 and threads=2 differ", sy_dtype_name(dt), (long long)m);
+        if (!two_pt || !run_linear(two_pt, xi, m, k, y2)) break;
+        CHECK_MSG(memcmp(y1, y2, sizeof(float) * (size_t)(m * N_OUT)) == 0,
+                  "%s m=%lld: threads=1 and threads=2 on pthreadpool differ", sy_dtype_name(dt), (long long)m);
     }
     sy_runtime_destroy(one);
     sy_runtime_destroy(two);
+    sy_runtime_destroy(two_pt);
     sy_program_destroy(p);
     free(w), free(wf), free(x), free(y1), free(y2);
 }
@@ -224,7 +231,7 @@ static void test_embedding_dtype(sy_dtype dt) {
     CHECK_OK(sy_graph_set_output(g, y, "y"));
     CHECK_OK(sy_program_from_graph(g, &p));
     sy_graph_destroy(g);
-    sy_runtime *rt = p ? make_runtime(p, "2") : NULL;
+    sy_runtime *rt = p ? make_runtime(p, "2", "1") : NULL;
     const int64_t id_values[7] = {0, V - 1, 3, 3, 17, 42, 1};
     sy_tensor tid = {.data = (void *)id_values, .dtype = SY_DTYPE_I64, .rank = 1, .dims = {7}};
     sy_tensor ty;

@@ -88,6 +88,7 @@ sy_status sy_xnn_run_linear_cpu(const sy_xnn_kernel_ctx *ctx) {
         .isa = SY_CPU_ISA_AUTO,
         .name = ctx->node->name,
         .pool_flags = ctx->be->pool_flags,
+        .kpool = ctx->be->kpool, // NULL: the pthreadpool below
     };
     const sy_status st = sy_cpukern_linear(&args, ctx->be->pool);
     if (st != SY_OK) {
