@@ -250,6 +250,10 @@ sy_status sy_xnn_run_sdpa_kv(const sy_xnn_kernel_ctx *ctx) {
         .stats = ctx->scratch,
         .pool_flags = ctx->be->pool_flags,
     };
-    sy_xnn_attention_run(&a, ctx->be->pool, ctx->be->threads);
+    // Little work (a decode step over a short cache: under 1M multiply-adds) runs on the caller:
+    // pthreadpool's wait for every worker to check in costs more than that on a loaded machine.
+    const int64_t work = a.batch * a.q_heads * a.tokens * (a.start + a.tokens) * a.head_dim;
+    const int inline_run = work < (INT64_C(1) << 20);
+    sy_xnn_attention_run(&a, inline_run ? NULL : ctx->be->pool, inline_run ? 1 : ctx->be->threads);
     return SY_OK;
 }
