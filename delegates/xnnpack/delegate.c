@@ -53,6 +53,9 @@ static const sy_option_desc kOptions[] = {
     {"kernel_pool", SY_OPTION_INT, "1", 0, 1, NULL,
      "1: the delegate's linear kernels run on their own caller-driven pool (same thread count; idle "
      "workers spin 50 us, then sleep); 0: on the pthreadpool with XNNPACK"},
+    {"f32_linear", SY_OPTION_STRING, "auto", 1, 0, "auto,kernels",
+     "auto: f32 linear on XNNPACK's packed operator for several rows, the delegate's GEMV for one; "
+     "kernels: always the delegate's kernels (weights read in place: no packed copy, fast load)"},
 };
 
 static int available(char *reason, size_t reason_size) {
@@ -83,7 +86,7 @@ static sy_status create(const sy_host_api *host, const sy_option *options, uint3
     if (!sy_xnn_library_ready(reason, sizeof(reason))) {
         return host->error ? host->error(host->host, SY_ERR_UNAVAILABLE, "%s", reason) : SY_ERR_UNAVAILABLE;
     }
-    long values[4] = {0, 4, 1, 1}; // threads, shape_cache, yield_workers, kernel_pool (kOptions order)
+    long values[5] = {0, 4, 1, 1, 0}; // threads, shape_cache, yield_workers, kernel_pool, f32_linear
     for (uint32_t i = 0; i < n_options; i++) {
         const char *key = options[i].key ? options[i].key : "";
         long *dst = NULL;
@@ -92,6 +95,14 @@ static sy_status create(const sy_host_api *host, const sy_option *options, uint3
             if (strcmp(key, kOptions[o].key) == 0) dst = &values[o], d = &kOptions[o];
         }
         if (!dst) return host->error(host->host, SY_ERR_CONFIG, "xnnpack: unknown option '%s'", key);
+        if (d->type == SY_OPTION_STRING) { // f32_linear: auto | kernels
+            const char *v = options[i].value ? options[i].value : "";
+            if (strcmp(v, "auto") && strcmp(v, "kernels"))
+                return host->error(host->host, SY_ERR_CONFIG, "xnnpack: option %s='%s' is not one of %s", key, v,
+                                   d->choices);
+            *dst = !strcmp(v, "kernels");
+            continue;
+        }
         if (!parse_int(options[i].value, (long)d->min, (long)d->max, dst)) {
             return host->error(host->host, SY_ERR_CONFIG, "xnnpack: option %s='%s' is not an integer in [%g, %g]",
                                key, options[i].value ? options[i].value : "", d->min, d->max);
@@ -105,6 +116,7 @@ static sy_status create(const sy_host_api *host, const sy_option *options, uint3
     const long threads = values[0];
     be->shape_cache = (uint32_t)values[1];
     be->pool_flags = values[2] ? PTHREADPOOL_FLAG_YIELD_WORKERS : 0;
+    be->f32_linear_kernels = (int)values[4];
     be->xnn_flags = values[2] ? XNN_FLAG_YIELD_WORKERS : 0;
     // threads == 1: no pool at all, XNNPACK and the kernels run on the caller's thread
     if (threads != 1) {
@@ -133,15 +145,17 @@ static sy_status create(const sy_host_api *host, const sy_option *options, uint3
 }
 
 // Whether the node becomes an XNNPACK node or operator (not one of this delegate's kernels).
-static int goes_to_xnnpack(const sy_xnn_op_entry *e, const sy_graph_view *graph, const sy_node_info *node) {
+static int goes_to_xnnpack(const sy_xnn_backend *be, const sy_xnn_op_entry *e, const sy_graph_view *graph,
+                           const sy_node_info *node) {
     if (!e->define && !e->create_op) return 0;
-    if (node->op == SY_OP_LINEAR) return !sy_xnn_linear_on_cpukern(graph, node); // f32: fully-connected
+    if (node->op == SY_OP_LINEAR) // f32: fully-connected, unless f32_linear=kernels
+        return !be->f32_linear_kernels && !sy_xnn_linear_on_cpukern(graph, node);
     return !e->run;
 }
 
 static int supports(sy_backend *backend, const sy_graph_view *graph, uint32_t node_id, char *reason,
                     size_t reason_size) {
-    (void)backend;
+    const sy_xnn_backend *be = (const sy_xnn_backend *)backend;
     if (!graph || node_id >= graph->n_nodes) return sy_xnn_refuse(reason, reason_size, "no such node");
     const sy_node_info *node = &graph->nodes[node_id];
     const sy_xnn_op_entry *e = sy_xnn_op_find(node->op);
@@ -158,7 +172,7 @@ static int supports(sy_backend *backend, const sy_graph_view *graph, uint32_t no
         // A static dim of 0 is legal, but libXNNPACK asserts (aborting the process) on empty
         // tensors in several operators; portable runs them. Our own kernels (run) handle them.
         // Symbolic dims are >= 1, so the declared dims tell.
-        for (uint32_t d = 0; d < vi->rank && goes_to_xnnpack(e, graph, node); d++)
+        for (uint32_t d = 0; d < vi->rank && goes_to_xnnpack(be, e, graph, node); d++)
             if (vi->dims[d] == 0)
                 return sy_xnn_refuse(reason, reason_size, "'%s' has no elements (dim %u is 0)", vi->name, d);
     }

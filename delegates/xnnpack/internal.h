@@ -33,6 +33,7 @@ typedef struct sy_xnn_backend {
     uint32_t pool_flags;  // pthreadpool_parallelize_* flags of the custom kernels (yield workers)
     uint32_t xnn_flags;   // XNN_FLAG_YIELD_WORKERS or 0, for XNNPACK runtimes and operators
     struct sy_cpukern_pool *kpool; // the linear kernels' own pool (option kernel_pool), or NULL
+    int f32_linear_kernels; // option f32_linear=kernels: f32 linears on the kernels, not XNNPACK
     char description[160];
 } sy_xnn_backend;
 
@@ -124,7 +125,7 @@ typedef enum sy_xnn_node_mode {
 /// The entry of `op`, or NULL when the delegate never runs it.
 const sy_xnn_op_entry *sy_xnn_op_find(sy_op op);
 /// How node `node` runs in this build.
-sy_xnn_node_mode sy_xnn_op_mode(const sy_xnn_op_entry *entry, const sy_graph_view *graph,
+sy_xnn_node_mode sy_xnn_op_mode(const sy_xnn_backend *be, const sy_xnn_op_entry *entry, const sy_graph_view *graph,
                           const sy_node_info *node);
 
 // --- helpers for ops ---

@@ -496,7 +496,7 @@ static sy_status compile_segments(sy_xnn_kernel *k) {
             return sy_xnn_error(be, SY_ERR_UNSUPPORTED, "node #%u '%s' (%s): not supported by xnnpack", nid,
                              node_label(node), sy_xnn_op_name(node->op));
         }
-        const sy_xnn_node_mode mode = sy_xnn_op_mode(e, g, node);
+        const sy_xnn_node_mode mode = sy_xnn_op_mode(k->be, e, g, node);
         if (mode != SY_XNN_MODE_SUBGRAPH || k->n_segments == 0 || k->segs[k->n_segments - 1].kind != SY_XNN_MODE_SUBGRAPH) {
             segment *s = &k->segs[k->n_segments++];
             s->first = pos;
@@ -603,7 +603,7 @@ static void compile_scratch(sy_xnn_kernel *k) {
     for (uint32_t pos = 0; pos < k->n_nodes; pos++) {
         const sy_node_info *node = &g->nodes[k->nodes[pos]];
         const sy_xnn_op_entry *e = sy_xnn_op_find(node->op);
-        if (e->scratch && sy_xnn_op_mode(e, g, node) == SY_XNN_MODE_CUSTOM) {
+        if (e->scratch && sy_xnn_op_mode(k->be, e, g, node) == SY_XNN_MODE_CUSTOM) {
             const size_t b = e->scratch(g, node);
             if (b > op_scratch) op_scratch = b;
         }
@@ -752,7 +752,7 @@ sy_status sy_xnn_kernel_compile(sy_xnn_backend *be, const sy_subgraph *sub, sy_x
     // subgraph fully-connected nodes (builds without the operator API): one plan's copy
     for (uint32_t pos = 0; pos < k->n_nodes; pos++) {
         const sy_node_info *node = &g->nodes[k->nodes[pos]];
-        if (!is_fc_node(g, node) || sy_xnn_op_mode(sy_xnn_op_find(node->op), g, node) != SY_XNN_MODE_SUBGRAPH) continue;
+        if (!is_fc_node(g, node) || sy_xnn_op_mode(k->be, sy_xnn_op_find(node->op), g, node) != SY_XNN_MODE_SUBGRAPH) continue;
         for (uint32_t i = 1; i < node->n_inputs; i++) {
             const sy_value_info *c = sy_xnn_input_info(g, node, i);
             if (c && c->role == SY_ROLE_CONSTANT) packed += value_bytes(c);

@@ -105,8 +105,10 @@ const sy_xnn_op_entry *sy_xnn_op_find(sy_op op) {
     return &kTable[op];
 }
 
-sy_xnn_node_mode sy_xnn_op_mode(const sy_xnn_op_entry *entry, const sy_graph_view *graph,
+sy_xnn_node_mode sy_xnn_op_mode(const sy_xnn_backend *be, const sy_xnn_op_entry *entry, const sy_graph_view *graph,
                           const sy_node_info *node) {
+    // option f32_linear=kernels: every linear on the delegate's kernels (weights read in place)
+    if (be && be->f32_linear_kernels && node->op == SY_OP_LINEAR && entry->run) return SY_XNN_MODE_CUSTOM;
     if (entry->as_operator && entry->create_op && entry->run_op && entry->as_operator(graph, node))
         return SY_XNN_MODE_OPERATOR;
     if (!entry->define) return SY_XNN_MODE_CUSTOM;

@@ -8,6 +8,7 @@
 //   |err| <= Σ_blocks (amax_b / 254) · Σ_j∈b |w_j|  +  γ_K · Σ |w_j x_j|  (γ_K = K·2⁻²⁴ / (1 - K·2⁻²⁴),
 //   f32 accumulation) + 1e-6. The bound is far below the
 //   error of any wrong nibble, sign or scale.
+// - the same for an f32 weight with xnnpack.f32_linear=kernels (no activation term in the bound);
 // - threads = 1 and threads = 2 give bitwise the same outputs, on the kernels' own pool
 //   (kernel_pool = 1, the default) and on the pthreadpool;
 // - embedding of a q8_0 / q4_0 / q4_1 table: rows equal the dequantised rows.
@@ -47,6 +48,11 @@ static void put16(uint8_t *p, uint16_t v) {
 
 // Random bytes of a weight [n, k] in dtype, and wf = their values (GGUF's block layouts).
 static void make_weight(sy_dtype dt, int64_t n, int64_t k, uint8_t *w, float *wf) {
+    if (dt == SY_DTYPE_F32) {
+        for (int64_t i = 0; i < n * k; i++) wf[i] = frand();
+        memcpy(w, wf, sizeof(float) * (size_t)(n * k));
+        return;
+    }
     if (dt == SY_DTYPE_F16) {
         for (int64_t i = 0; i < n * k; i++) {
             const uint16_t h = rand_half(10, 15, 1);
@@ -80,6 +86,7 @@ static void make_weight(sy_dtype dt, int64_t n, int64_t k, uint8_t *w, float *wf
 }
 
 static size_t weight_bytes(sy_dtype dt, int64_t n, int64_t k) {
+    if (dt == SY_DTYPE_F32) return (size_t)(n * k) * 4;
     return (size_t)n * (dt == SY_DTYPE_F16 ? (size_t)k * 2 : (size_t)(k / 32) * (dt == SY_DTYPE_Q8_0 ? 34u : dt == SY_DTYPE_Q4_0 ? 18u : 20u));
 }
 
@@ -112,6 +119,7 @@ static sy_runtime *make_runtime(const sy_program *p, const char *threads, const 
     sy_config_set_policy(cfg, SY_POLICY_STRICT); // every node on xnnpack, or creation fails
     CHECK_OK(sy_config_set_option(cfg, "xnnpack", "threads", threads));
     CHECK_OK(sy_config_set_option(cfg, "xnnpack", "kernel_pool", kernel_pool));
+    CHECK_OK(sy_config_set_option(cfg, "xnnpack", "f32_linear", "kernels")); // f32 too: every row count
     CHECK_OK(sy_runtime_create(p, cfg, &rt));
     sy_config_destroy(cfg);
     return rt;
@@ -151,7 +159,7 @@ static void check_linear(sy_dtype dt, const float *x, const float *wf, const flo
                 }
                 qerr += amax / 254.0 * wsum;
             }
-            const double tol = (dt == SY_DTYPE_F16 ? 0.0 : qerr) + gamma * mag + 1e-6;
+            const double tol = (dt == SY_DTYPE_F16 || dt == SY_DTYPE_F32 ? 0.0 : qerr) + gamma * mag + 1e-6;
             const double err = fabs((double)y[r * N_OUT + c] - ref);
             if (err / tol > worst) worst = err / tol;
             if (err > tol && bad++ < 3)
@@ -199,8 +207,8 @@ static void test_linear_dtype(sy_dtype dt, int64_t k) {
 
 static void test_linear(void) {
     // (the op rules give linear a block or f32 weight with f32 x; an f16 weight needs f16 x)
-    const sy_dtype dts[] = {SY_DTYPE_Q8_0, SY_DTYPE_Q4_0, SY_DTYPE_Q4_1};
-    for (size_t d = 0; d < 3; d++) {
+    const sy_dtype dts[] = {SY_DTYPE_Q8_0, SY_DTYPE_Q4_0, SY_DTYPE_Q4_1, SY_DTYPE_F32};
+    for (size_t d = 0; d < 4; d++) {
         test_linear_dtype(dts[d], 576);
         test_linear_dtype(dts[d], 1536);
     }
@@ -260,7 +268,27 @@ static void test_embedding(void) {
     test_embedding_dtype(SY_DTYPE_Q4_1);
 }
 
+// A bad f32_linear value is refused with the option named.
+static void test_bad_option(void) {
+    static uint8_t w[N_OUT * 64 * 4];
+    static float wf[N_OUT * 64], bias[N_OUT];
+    make_weight(SY_DTYPE_F32, N_OUT, 64, w, wf);
+    sy_program *p = build_linear(SY_DTYPE_F32, 64, w, bias);
+    sy_config *cfg = NULL;
+    sy_runtime *rt = NULL;
+    CHECK_OK(sy_config_create(&cfg));
+    CHECK_OK(sy_config_set_backends(cfg, "xnnpack"));
+    sy_status st = sy_config_set_option(cfg, "xnnpack", "f32_linear", "fast");
+    if (st == SY_OK) st = sy_runtime_create(p, cfg, &rt);
+    CHECK(st != SY_OK && rt == NULL);
+    CHECK_MSG(strstr(sy_last_error(), "f32_linear") != NULL, "message '%s' does not name the option", sy_last_error());
+    sy_runtime_destroy(rt);
+    sy_config_destroy(cfg);
+    sy_program_destroy(p);
+}
+
 int main(void) {
+    RUN(test_bad_option);
     RUN(test_linear);
     RUN(test_embedding);
     return TEST_SUMMARY();
