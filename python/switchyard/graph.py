@@ -55,12 +55,14 @@ class Graph:
         check(_lib.lib().sy_graph_add_value(self._h, ctypes.byref(d), ctypes.byref(out)))
         return out.value
 
-    def add_constant(self, name: str, array: np.ndarray) -> int:
+    def add_constant(self, name: str, array: np.ndarray, dtype: Optional[int] = None) -> int:
+        """dtype: a sy_dtype overriding the array's (bf16 arrives as raw uint16 bits)."""
         a = np.ascontiguousarray(array)  # no copy when already contiguous
         dims = (ctypes.c_int64 * max(1, a.ndim))(*a.shape)
         out = ctypes.c_uint32()
         data = a.ctypes.data if a.nbytes else None
-        check(_lib.lib().sy_graph_add_constant(self._h, name.encode(), from_numpy_dtype(a.dtype),
+        dt = dtype if dtype is not None else from_numpy_dtype(a.dtype)
+        check(_lib.lib().sy_graph_add_constant(self._h, name.encode(), dt,
                                                a.ndim, dims, data, a.nbytes, ctypes.byref(out)))
         return out.value
 
