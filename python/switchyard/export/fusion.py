@@ -189,6 +189,27 @@ def _trig_source(n, fn):
     return n.args[0]
 
 
+def rope_positions_node(node):
+    """The FX node holding the positions of a switchyard::rope node when its cos/sin have the
+    structure match_rope accepts (values unchecked), else None."""
+    c = _trig_source(node.args[1], aten.cos.default)
+    s = _trig_source(node.args[2], aten.sin.default)
+    if isinstance(c, str) or c is not s or c.target is not aten.cat.default:
+        return None
+    parts = c.args[0]
+    if len(parts) != 2 or parts[0] is not parts[1]:
+        return None
+    f = _through(parts[0])
+    if not isinstance(f, torch.fx.Node) or f.target is not aten.mul.Tensor:
+        return None
+    for side in f.args:
+        p = _through(side)
+        meta = p.meta.get("val") if isinstance(p, torch.fx.Node) else None
+        if meta is not None and meta.dtype in (torch.int32, torch.int64):
+            return p
+    return None
+
+
 def match_rope(L, node):
     """(positions value id, theta) when cos/sin of `node` (switchyard::rope) are cos/sin of
     cat([f, f]) with f = positions x inv_freq, inv_freq = theta^(-2i/D); else a reason string."""
@@ -207,12 +228,18 @@ def match_rope(L, node):
     if not isinstance(f, torch.fx.Node) or f.target not in (aten.mul.Tensor, aten.bmm.default, aten.mm.default):
         return "the angles are not positions x inv_freq"
     a, b = f.args
-    pa, pb = L.env.get(a), L.env.get(b)
-    inv, pos = (pa, b) if isinstance(pa, Const) else (pb, a) if isinstance(pb, Const) else (None, None)
+
+    def const_of(side):
+        for n in (side, _through(side)):
+            v = L.env.get(n) if isinstance(n, torch.fx.Node) else None
+            if isinstance(v, Const):
+                return v
+        return None
+    inv, pos = (const_of(a), b) if const_of(a) is not None else (const_of(b), a)
     if inv is None:
         return "inv_freq is not a constant"
     pos = _through(pos)
-    pv = L.env.get(pos)
+    pv = L.env.get(pos) if isinstance(pos, torch.fx.Node) else None
     meta = pos.meta.get("val") if isinstance(pos, torch.fx.Node) else None
     if not isinstance(pv, Val) or meta is None or meta.dtype not in (torch.int32, torch.int64):
         return "the positions are not an integer tensor of the graph"

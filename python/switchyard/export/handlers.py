@@ -409,6 +409,7 @@ def h_sy_rope(L, node, x, cos, sin):
     m = match_rope(L, node)
     if isinstance(m, str):
         L.report.not_fused.append(f"{node.name}: rope kept as generic ops ({m})")
+        cos, sin = L.ensure(node.args[1]), L.ensure(node.args[2])
         return _rope_generic(L, node, x, cos, sin)
     positions, theta = m
     L.report.count_fused("rope")

@@ -246,15 +246,44 @@ class Lowering:
         self.finish_outputs()
 
     def live_nodes(self):
+        """Nodes the outputs need. Buffer mutations count only when they are cache updates
+        (index_put / index_copy / the fused op): a buffer that is rewritten every call from the
+        inputs but never read (HF's cumulative_length) needs no state and no computation."""
         out = next(n for n in self.ep.graph.nodes if n.op == "output")
-        live, stack = set(), [out]
+        cache_writes = (aten.index_put.default, aten.index_copy.default, operator.getitem)
+        roots = []
+        for spec, r in zip(self.ep.graph_signature.output_specs, out.args[0]):
+            if not isinstance(r, torch.fx.Node):
+                continue
+            if spec.kind.name != "BUFFER_MUTATION" or r.target in cache_writes:
+                roots.append(r)
+        live, stack = {out}, roots
         while stack:
             n = stack.pop()
             if n in live:
                 continue
             live.add(n)
-            stack.extend(n.all_input_nodes)
+            stack.extend(self.needed_inputs(n))
         return live
+
+    def needed_inputs(self, n: torch.fx.Node):
+        """A node's inputs that lowering it reads: for switchyard::rope whose cos/sin trace back to
+        positions, x and the positions only (the cos/sin subgraph is then dead); if the rope check
+        fails later, `ensure` lowers cos/sin on demand."""
+        if n.op == "call_function" and n.target is torch.ops.switchyard.rope.default:
+            from .fusion import rope_positions_node
+            pos = rope_positions_node(n)
+            if pos is not None:
+                return [n.args[0], pos]
+        return n.all_input_nodes
+
+    def ensure(self, n: torch.fx.Node):
+        """The lowered value of `n`, lowering it (and what it needs) now if liveness skipped it."""
+        if n not in self.env:
+            for i in n.all_input_nodes:
+                self.ensure(i)
+            self.lower(n)
+        return self.env[n]
 
     def add_input(self, node: torch.fx.Node) -> None:
         v = node.meta.get("val")
@@ -285,6 +314,9 @@ class Lowering:
             val = self.env.get(r) if isinstance(r, torch.fx.Node) else r
             if kind == "BUFFER_MUTATION":
                 target = spec.target
+                if target in self.state_ids and r not in self.env:
+                    raise ExportError(f"buffer '{target}' is read and also rewritten by {node_where(r)}, "
+                                      f"which Switchyard cannot express as a state update")
                 if target not in self.state_ids:
                     # Written from the inputs every call and never read: nothing to keep.
                     self.report.notes.append(f"buffer '{target}' is rewritten every call and never read "
@@ -317,8 +349,8 @@ class Lowering:
         if target in HANDLERS.get("skip", ()):
             self.env[node] = None
             return
-        args = torch.fx.node.map_arg(node.args, lambda n: self.env[n])
-        kwargs = torch.fx.node.map_arg(node.kwargs, lambda n: self.env[n])
+        args = torch.fx.node.map_arg(node.args, lambda n: self.env.get(n))
+        kwargs = torch.fx.node.map_arg(node.kwargs, lambda n: self.env.get(n))
         if fold(self, node, args, kwargs):
             return
         h = HANDLERS.get(target)
