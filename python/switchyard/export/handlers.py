@@ -323,6 +323,27 @@ def h_select(L, node, x, dim, index):
     return Val(L.emit(node, "reshape", [s], {"shape": shape}))
 
 
+def h_split_with_sizes(L, node, x, sizes, dim=0):
+    # split = consecutive slices along one (static) axis; getitem picks them.
+    vid = L.val(x, node)
+    v = L.g.value(vid)
+    dim = dim % len(v["dims"])
+    if v["sym"][dim] >= 0 or any(isinstance(n, torch.SymInt) for n in sizes):
+        raise ExportError(f"{node_where(node)}: split along a dynamic dim")
+    outs, start = [], 0
+    for i, n in enumerate(sizes):
+        outs.append(Val(L.emit(node, "slice", [vid], {"axis": dim, "start": start, "end": start + int(n)},
+                               suffix=f".{i}")))
+        start += int(n)
+    return outs
+
+
+def h_split(L, node, x, split_size, dim=0):
+    total = L.g.value(L.val(x, node))["dims"][dim]
+    sizes = [min(split_size, total - s) for s in range(0, total, split_size)]
+    return h_split_with_sizes(L, node, x, sizes, dim)
+
+
 def h_cat(L, node, xs, dim=0):
     vids = [L.val(x, node) for x in xs]
     rank = len(L.g.value(vids[0])["dims"])
@@ -489,7 +510,7 @@ HANDLERS = {
     aten._softmax.default: h_softmax,
     aten.mm.default: h_mm, aten.bmm.default: h_mm, aten.matmul.default: h_mm, aten.addmm.default: h_addmm,
     aten.embedding.default: h_embedding, aten.slice.Tensor: h_slice, aten.select.int: h_select,
-    aten.cat.default: h_cat, aten.arange.start_step: h_arange, aten.arange.default: h_arange,
+    aten.cat.default: h_cat, aten.split_with_sizes.default: h_split_with_sizes, aten.split.Tensor: h_split, aten.arange.start_step: h_arange, aten.arange.default: h_arange,
     aten.arange.start: h_arange,
     aten.full_like.default: h_full_like,
     aten.index_put.default: h_index_put, aten.index_copy.default: h_index_copy,
