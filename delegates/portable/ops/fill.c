@@ -2,7 +2,7 @@
 
 #include "delegates/portable/ops/common.h"
 
-/// Stores `v` (an integer or a float, per `is_float`) into element i of t, any dtype.
+/// Stores `v` into element i of t, any dtype (integers truncate and saturate, bool is v != 0).
 static void store_value(sy_tensor *t, int64_t i, double v) {
     if (sy_dtype_is_float(t->dtype))
         sy_store_f_inline(t, i, (float)v);
