@@ -101,3 +101,47 @@ def test_plugin_delegate_runs_exported_program(exported, example_plugin):
     assert rt.stats()["n_partitions"] > 1
     b = {x["name"]: x for x in switchyard.backends(plugins=[str(example_plugin)])}
     assert b["example"]["available"] and "linear" in b["example"]["ops"]
+
+
+def test_unrecognised_rope_runs_on_generic_ops_and_is_reported(tmp_path):
+    """Llama-3 rope scaling: inv_freq is not theta^(-2i/D), so rope stays generic (the report
+    says why) while attention and RMSNorm are still fused; logits equal eager."""
+    import torch
+    from conftest import tiny_model
+    from switchyard.export import Report, from_hf
+    model = tiny_model("llama")
+    scaled = type(model.config)(**{**model.config.to_dict(), "rope_scaling": {
+        "rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+        "original_max_position_embeddings": 16}})
+    torch.manual_seed(0)
+    m2 = type(model)(scaled).eval()
+    rep = Report()
+    path = from_hf(m2, tmp_path / "s.syp", max_seq_len=32, verbose=False, report=rep)
+    assert "rope" not in rep.fused and rep.fused.get("sdpa_with_kv_cache") == 2
+    assert any("rope scaling" in w for w in rep.not_fused), rep.not_fused
+    hist = switchyard.Program.load(path).op_histogram()
+    assert "rope" not in hist and "cos" in hist
+    ids = np.array([[5, 6, 7, 8, 9]], np.int64)
+    got = switchyard.Runtime(switchyard.Program.load(path), backends="portable").run(
+        input_ids=ids, cache_position=np.arange(5))["logits"]
+    with torch.no_grad():
+        want = m2(torch.from_numpy(ids)).logits.numpy()
+    assert rel_err(got, want) < TOL
+
+
+def test_bf16_export(tmp_path):
+    import torch
+    from conftest import tiny_model
+    from switchyard.export import Report, from_hf
+    model = tiny_model("qwen2")
+    rep = Report()
+    path = from_hf(model, tmp_path / "b.syp", max_seq_len=16, dtype=torch.bfloat16, verbose=False, report=rep)
+    assert rep.fused == {"rms_norm": 5, "rope": 4, "sdpa_with_kv_cache": 2}
+    prog = switchyard.Program.load(path)
+    assert prog.outputs[0].dtype == "bf16" and prog.states[0].dtype == "bf16"
+    ids = np.array([[3, 4, 5, 6]], np.int64)
+    raw = switchyard.Runtime(prog, backends="portable").run(input_ids=ids, cache_position=np.arange(4))["logits"]
+    got = (raw.astype(np.uint32) << 16).view(np.float32)  # bf16 bits -> f32
+    with torch.no_grad():
+        want = model(torch.from_numpy(ids)).logits.float().numpy()
+    assert rel_err(got, want) < 2e-2  # bf16 storage: about 3 significant digits

@@ -250,8 +250,17 @@ def match_rope(L, node):
     if freqs.numel() != d // 2 or d < 4:
         return f"inv_freq has {freqs.numel()} entries for head dim {d}"
     i = torch.arange(d // 2, dtype=torch.float64)
-    theta = float(freqs[-1]) ** (-d / (2.0 * (d // 2 - 1)))
-    if not torch.allclose(freqs, theta ** (-2.0 * i / d), rtol=1e-5, atol=0):
+    if bool((freqs <= 0).any()):
+        return "inv_freq has non-positive entries"
+    # log inv_freq_i = -(2i/D) log theta: least squares over all entries (robust to f16/bf16
+    # rounding), then snapped to an integer theta (every common base is one) when that fits.
+    e = 2.0 * i / d
+    theta = float(torch.exp(-(freqs.log() * e).sum() / (e * e).sum()))
+    if abs(round(theta) - theta) <= 1e-3 * theta:
+        theta = float(round(theta))
+    # inv_freq stored in f16/bf16 (a model cast with .to(dtype)) is theta^(-2i/D) rounded.
+    rtol = max(1e-5, 2.0 * torch.finfo(inv.t.dtype).eps) if inv.t.is_floating_point() else 1e-5
+    if not torch.allclose(freqs, theta ** (-2.0 * i / d), rtol=rtol, atol=0):
         return "inv_freq is not theta^(-2i/D) (rope scaling)"
     pid = pv.id
     if meta.dim() == 2:
