@@ -80,3 +80,24 @@ def test_backends_listing():
     assert "portable" in names
     portable = next(b for b in switchyard.backends() if b["name"] == "portable")
     assert portable["available"] and "where" in portable["ops"]
+
+
+def test_new_op_rules_refuse_bad_operands():
+    g = switchyard.Graph()
+    f = g.add_value("f", _lib.DTYPE_F32, _lib.ROLE_INPUT, [2, 3])
+    i = g.add_value("i", _lib.DTYPE_I64, _lib.ROLE_INPUT, [2, 3])
+    c = g.add_value("c", _lib.DTYPE_BOOL, _lib.ROLE_INPUT, [3])
+    with pytest.raises(switchyard.SwitchyardError, match="where needs a bool condition") as e:
+        g.add_op("w", "where", [f, f, f])
+    assert e.value.status == "SY_ERR_DTYPE"
+    with pytest.raises(switchyard.SwitchyardError, match="input #2 has dtype i64 but input #1 has f32"):
+        g.add_op("w2", "where", [c, f, i])
+    with pytest.raises(switchyard.SwitchyardError, match="input #1 has dtype i64 but input #0 has f32"):
+        g.add_op("eq", "eq", [f, i])
+    with pytest.raises(switchyard.SwitchyardError, match="'step' is 0"):
+        g.add_op("ar", "arange", [f], {"step": 0})
+    s = g.add_value("s", _lib.DTYPE_F32, _lib.ROLE_INPUT, [])
+    with pytest.raises(switchyard.SwitchyardError, match="scalar"):
+        g.add_op("ar2", "arange", [s])
+    # logical ops take mixed dtypes (non-zero is true), like torch.logical_and.
+    assert g.value(g.add_op("la", "logical_and", [f, i])[0])["dtype"] == _lib.DTYPE_BOOL
