@@ -20,7 +20,6 @@ sy = torch.ops.switchyard
 # Ops that carry no computation (metadata assertions, shape guards).
 _SKIP = {aten._assert_tensor_metadata.default, aten._assert_scalar.default,
          aten.sym_constrain_range_for_size.default}
-_NO_FOLD = set()  # ops never evaluated at export time even with constant inputs
 
 
 def _is_tensorish(x):
@@ -47,7 +46,7 @@ def _real(x):
 
 def fold(L, node, args, kwargs) -> bool:
     """Evaluates a node whose inputs are all known at export time (constant folding with torch)."""
-    if node.target in _NO_FOLD or node.target is aten.sym_size.int:
+    if node.target is aten.sym_size.int:
         return False
     if _has_dynamic(args) or _has_dynamic(kwargs):
         return False
@@ -317,7 +316,7 @@ def h_select(L, node, x, dim, index):
         index += v["dims"][dim]
     s = L.emit(node, "slice", [vid], {"axis": dim, "start": int(index), "end": int(index) + 1},
                suffix=".slice")
-    shape = [0 if i < dim else d for i, d in enumerate(v["dims"]) if i != dim]
+    # Dims before `dim` are copied (0), the dynamic one after it inferred (-1), the rest static.
     shape = [0 if (i < dim) else (-1 if v["sym"][i + 1] >= 0 else v["dims"][i + 1])
              for i in range(rank - 1)]
     return Val(L.emit(node, "reshape", [s], {"shape": shape}))

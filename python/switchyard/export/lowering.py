@@ -13,9 +13,7 @@ Every lowered op's output shape, as the C shape rules infer it, is checked again
 (at the sequence-length bound), so a mapping mistake is an export error, not a wrong program.
 """
 
-import math
 import operator
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
