@@ -306,6 +306,7 @@ class Lowering:
         results = list(out.args[0])
         specs = sig.output_specs
         user_i = 0
+        dropped: List[str] = []
         n_user = sum(1 for s in specs if s.kind.name == "USER_OUTPUT")
         for spec, r in zip(specs, results):
             kind = spec.kind.name
@@ -317,8 +318,7 @@ class Lowering:
                                       f"which Switchyard cannot express as a state update")
                 if target not in self.state_ids:
                     # Written from the inputs every call and never read: nothing to keep.
-                    self.report.notes.append(f"buffer '{target}' is rewritten every call and never read "
-                                             f"before; not kept as a state")
+                    dropped.append(target)
                     continue
                 if not (isinstance(val, Val) and val.id == self.state_ids[target]):
                     raise ExportError(f"buffer '{target}' is mutated by {node_where(r)}, which Switchyard "
@@ -338,6 +338,10 @@ class Lowering:
                 self.g.set_output(val.id, name)
             else:
                 raise ExportError(f"output kind {kind} is not supported")
+        if dropped:
+            shown = ", ".join(dropped[:3]) + (f" and {len(dropped) - 3} more" if len(dropped) > 3 else "")
+            self.report.notes.append(f"buffers rewritten every call and never read before, not kept as "
+                                     f"states: {shown}")
 
     # --- one node ---
 
