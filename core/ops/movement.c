@@ -29,8 +29,9 @@ sy_status sy_infer_EMBEDDING(const sy_node_info *node, const sy_tensor *inputs, 
     const sy_tensor *table = &inputs[0], *ids = &inputs[1];
     char buf[96];
     (void)node;
-    SY_CHECK(sy_rule_is_float(table->dtype), SY_ERR_DTYPE,
-             "input #0 (table) has dtype %s; embedding tables are f32, f16 or bf16", sy_dtype_name(table->dtype));
+    SY_CHECK(sy_rule_is_float(table->dtype) || sy_dtype_is_block(table->dtype), SY_ERR_DTYPE,
+             "input #0 (table) has dtype %s; embedding tables are f32, f16, bf16, q8_0, q4_0 or q4_1",
+             sy_dtype_name(table->dtype));
     SY_CHECK(table->rank == 2, SY_ERR_SHAPE, "input #0 (table) has shape %s; embedding needs [V, D]",
              sy_format_dims(table->dims, table->rank, buf, sizeof buf));
     SY_CHECK(sy_rule_is_index(ids->dtype), SY_ERR_DTYPE, "input #1 (ids) has dtype %s; embedding ids are i32 or i64",
@@ -41,7 +42,8 @@ sy_status sy_infer_EMBEDDING(const sy_node_info *node, const sy_tensor *inputs, 
     int64_t dims[SY_MAX_RANK];
     for (uint32_t i = 0; i < ids->rank; i++) dims[i] = ids->dims[i];
     dims[ids->rank] = table->dims[1];
-    sy_rule_set_output(&outputs[0], table->dtype, ids->rank + 1, dims);
+    // A quantised table gives f32 rows.
+    sy_rule_set_output(&outputs[0], sy_dtype_is_block(table->dtype) ? SY_DTYPE_F32 : table->dtype, ids->rank + 1, dims);
     return SY_OK;
 }
 

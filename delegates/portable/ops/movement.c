@@ -4,6 +4,7 @@
 // input before anything is written, so a failing call leaves the output untouched.
 
 #include "delegates/portable/ops/common.h"
+#include "delegates/portable/ops/quant.h"
 
 sy_status sy_portable_EMBEDDING(const sy_node_info *node, const sy_tensor *inputs, sy_tensor *outputs) {
     const sy_tensor *table = &inputs[0], *ids = &inputs[1]; // table [V, D], ids [...]
@@ -15,6 +16,11 @@ sy_status sy_portable_EMBEDDING(const sy_node_info *node, const sy_tensor *input
         int64_t id = sy_load_i_inline(ids, i);
         SY_CHECK(id >= 0 && id < v, SY_ERR_OUT_OF_RANGE, "token id %lld at index %lld is out of range [0, %lld)",
                  (long long)id, (long long)i, (long long)v);
+    }
+    if (sy_dtype_is_block(table->dtype)) { // quantised rows dequantise into the f32 output
+        for (int64_t i = 0; i < n; i++)
+            sy_portable_dequant_row(table, sy_load_i_inline(ids, i), (float *)out->data + i * table->dims[1]);
+        return SY_OK;
     }
     for (int64_t i = 0; i < n && row > 0; i++)
         sy_copy_bytes((char *)out->data + (size_t)i * row, (const char *)table->data + (size_t)sy_load_i_inline(ids, i) * row,
