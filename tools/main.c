@@ -11,6 +11,7 @@ static const sy_cli_command commands[] = {
     {"demo", "build a small decoder-only transformer and run it on every backend configuration", sy_cmd_demo},
     {"backends", "list every backend (built-in and plugins): availability, version, options, ops", sy_cmd_backends},
     {"bench", "benchmark backend configurations side by side on one program", sy_cmd_bench},
+    {"convert", "convert a GGUF checkpoint (llama, qwen2, qwen3) into a program", sy_cmd_convert},
 };
 
 static void usage(FILE *f) {
