@@ -419,7 +419,7 @@ static sy_status build_body(builder *B) {
     SY_TRY(rms_norm(B, "output_norm", x, h->dim, &x));
     if (h->tied) SY_TRY(linear_w(B, "output", x, emb, SY_NO_VALUE, &logits));
     else SY_TRY(linear(B, "output", x, h->dim, h->vocab, 0, &logits));
-    if (B->act != SY_DTYPE_F32) SY_TRY(cast(B, "output.to_f32", logits, SY_DTYPE_F32, &logits));
+    if (B->act != SY_DTYPE_F32) SY_TRY(cast(B, "logits.to_f32", logits, SY_DTYPE_F32, &logits));
     return sy_graph_set_output(B->g, logits, "logits");
 }
 
