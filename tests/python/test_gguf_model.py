@@ -49,8 +49,17 @@ def model(tmp_path_factory):
     syp = tmp / "smollm2.syp"
     max_seq = len(prompt) + N_STEPS + 8
     subprocess.run([CLI, "convert", str(path), "-o", str(syp), "--max-seq-len", str(max_seq)], check=True)
-    ref = _reference(path, prompt)
-    return {"path": path, "tmp": tmp, "prompt": prompt, "syp": syp, "ref": ref}
+    return {"path": path, "tmp": tmp, "prompt": prompt, "syp": syp}
+
+
+@pytest.fixture(scope="module")
+def reference(model):
+    return _reference(model["path"], model["prompt"])
+
+
+@pytest.fixture(scope="module")
+def portable(model):
+    return _ours(model, "portable")
 
 
 def _reference(path, prompt):
@@ -96,9 +105,9 @@ def _first_difference(a, b):
     return None
 
 
-def test_portable_matches_transformers(model):
-    logits, tokens = _ours(model, "portable")
-    ref = model["ref"]
+def test_portable_matches_transformers(model, reference, portable):
+    logits, tokens = portable
+    ref = reference
     t = len(model["prompt"])
     first = _first_difference(tokens, ref["tokens"])
     n_rows = t + N_STEPS if first is None else t + first  # rows fed identical tokens
@@ -118,8 +127,8 @@ def test_portable_matches_transformers(model):
 
 
 @pytest.mark.parametrize("backends,tol", [("xnnpack,portable", 1e-4), ("vulkan,portable", 1e-3)])
-def test_delegates_match_portable(model, backends, tol):
-    base, base_tokens = _ours(model, "portable")
+def test_delegates_match_portable(model, portable, backends, tol):
+    base, base_tokens = portable
     try:
         logits, tokens = _ours(model, backends)
     except AssertionError as e:
