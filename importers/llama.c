@@ -19,7 +19,7 @@ const char *sy_gguf_supported_archs(void) { return "llama, qwen2, qwen3"; }
 
 typedef struct hparams {
     char arch[16];
-    int64_t n_layers, dim, n_heads, n_kv_heads, head_dim, hidden, vocab, ctx_len, max_seq;
+    int64_t n_layers, dim, n_heads, n_kv_heads, head_dim, hidden, vocab, ctx_len, max_seq, max_tokens;
     double eps, theta;
     int rope_layout; // 1 interleaved (llama: permuted q/k rows), 0 half-split (qwen)
     int qkv_bias;    // qwen2: q/k/v projections have biases
@@ -93,6 +93,9 @@ static sy_status check_hparams(const hparams *h) {
              (long long)h->head_dim);
     SY_CHECK(h->max_seq >= 1 && h->max_seq <= MAX_SIZE, SY_ERR_INVALID_ARGUMENT,
              "the cache length %lld is out of range [1, %d] (set --max-seq-len)", (long long)h->max_seq, MAX_SIZE);
+    SY_CHECK(h->max_tokens >= 1 && h->max_tokens <= h->max_seq, SY_ERR_INVALID_ARGUMENT,
+             "the tokens per call %lld are out of range [1, %lld] (the cache length)", (long long)h->max_tokens,
+             (long long)h->max_seq);
     SY_CHECK(isfinite(h->eps) && h->eps >= 0 && isfinite(h->theta) && h->theta > 0, SY_ERR_FORMAT,
              "metadata: rms eps %g or rope base %g is not usable", h->eps, h->theta);
     return SY_OK;
@@ -136,6 +139,7 @@ static sy_status read_hparams(const sy_gguf_file *f, const sy_gguf_convert_optio
     SY_CHECK(emb, SY_ERR_NOT_FOUND, "required tensor 'token_embd.weight' is missing");
     SY_TRY(get_key_opt(f, h, "vocab_size", emb->ne[1], &h->vocab));
     h->max_seq = o->max_seq_len > 0 ? o->max_seq_len : h->ctx_len;
+    h->max_tokens = o->max_tokens > 0 ? o->max_tokens : h->max_seq < 512 ? h->max_seq : 512;
     h->tied = sy_gguf_find_tensor(f, "output.weight") == NULL;
     SY_TRY(read_rope(f, h));
     return check_hparams(h);
@@ -392,13 +396,13 @@ static void progress(const builder *B, const char *fmt, long long a, long long b
 
 static sy_status add_inputs(builder *B) {
     uint32_t T;
-    SY_TRY(sy_graph_add_symbol(B->g, "tokens", B->h->max_seq, &T));
+    SY_TRY(sy_graph_add_symbol(B->g, "tokens", B->h->max_tokens, &T));
     sy_value_desc d = {.name = "input_ids", .dtype = SY_DTYPE_I64, .role = SY_ROLE_INPUT, .rank = 2,
-                       .dims = {1, B->h->max_seq}, .sym = {-1, (int32_t)T, -1, -1, -1, -1}};
+                       .dims = {1, B->h->max_tokens}, .sym = {-1, (int32_t)T, -1, -1, -1, -1}};
     SY_TRY(sy_graph_add_value(B->g, &d, &B->ids));
     d.name = "cache_position";
     d.rank = 1;
-    d.dims[0] = B->h->max_seq;
+    d.dims[0] = B->h->max_tokens;
     d.sym[0] = (int32_t)T;
     d.sym[1] = -1;
     return sy_graph_add_value(B->g, &d, &B->pos);
@@ -431,6 +435,8 @@ static sy_status set_model_metadata(builder *B) {
     SY_TRY(sy_graph_set_metadata(B->g, "model.signature", "forward(input_ids, cache_position) -> logits"));
     snprintf(v, sizeof v, "%lld", (long long)h->max_seq);
     SY_TRY(sy_graph_set_metadata(B->g, "model.max_seq_len", v));
+    snprintf(v, sizeof v, "%lld", (long long)h->max_tokens);
+    SY_TRY(sy_graph_set_metadata(B->g, "model.max_tokens", v));
     snprintf(v, sizeof v, "%lld", (long long)h->vocab);
     SY_TRY(sy_graph_set_metadata(B->g, "model.vocab_size", v));
     snprintf(v, sizeof v, "%lld", (long long)h->ctx_len);

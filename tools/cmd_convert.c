@@ -9,8 +9,8 @@
 #include "tools/cli.h"
 
 static const char convert_help[] =
-    "usage: switchyard convert MODEL.gguf -o MODEL.syp [--max-seq-len N] [--dtype f32|f16]\n"
-    "                          [--requantize q8_0|q4_0|q4_1]\n"
+    "usage: switchyard convert MODEL.gguf -o MODEL.syp [--max-seq-len N] [--max-tokens N]\n"
+    "                          [--dtype f32|f16] [--requantize q8_0|q4_0|q4_1]\n"
     "\n"
     "Converts a GGUF checkpoint (versions 2 and 3; architectures llama, qwen2, qwen3) into a\n"
     "program: forward(input_ids [1, T], cache_position [T]) -> logits [1, T, vocab], with the\n"
@@ -19,6 +19,8 @@ static const char convert_help[] =
     "  -o, --output FILE    the program to write (written to FILE.tmp.* and renamed: a failed\n"
     "                       conversion leaves no partial file)\n"
     "  --max-seq-len N      cache length (default: the file's context length)\n"
+    "  --max-tokens N       most tokens per call (prefill chunk; sizes the memory plan);\n"
+    "                       default min(cache length, 512)\n"
     "  --dtype f32|f16      dtype of the float tensors and the activations (default f32);\n"
     "                       quantised linears always compute on f32 activations\n"
     "  --requantize TYPE    re-quantise every weight matrix to q8_0, q4_0 or q4_1 (rows must be a\n"
@@ -45,7 +47,7 @@ static int parse_args(int argc, char **argv, convert_args *a) {
             printf("%s", convert_help);
             return -1;
         }
-        int takes = !strcmp(f, "-o") || !strcmp(f, "--output") || !strcmp(f, "--max-seq-len") || !strcmp(f, "--dtype") ||
+        int takes = !strcmp(f, "-o") || !strcmp(f, "--output") || !strcmp(f, "--max-seq-len") || !strcmp(f, "--max-tokens") || !strcmp(f, "--dtype") ||
                     !strcmp(f, "--requantize");
         if (takes && i + 1 >= argc) {
             fprintf(stderr, "switchyard convert: %s needs a value\n", f);
@@ -53,14 +55,14 @@ static int parse_args(int argc, char **argv, convert_args *a) {
         }
         if (!strcmp(f, "-o") || !strcmp(f, "--output")) {
             a->out = argv[++i];
-        } else if (!strcmp(f, "--max-seq-len")) {
+        } else if (!strcmp(f, "--max-seq-len") || !strcmp(f, "--max-tokens")) {
             char *end;
             long long n = strtoll(argv[++i], &end, 10);
             if (*end || n < 1) {
-                fprintf(stderr, "switchyard convert: --max-seq-len '%s' is not a positive integer\n", argv[i]);
+                fprintf(stderr, "switchyard convert: %s '%s' is not a positive integer\n", f, argv[i]);
                 return 2;
             }
-            a->o.max_seq_len = n;
+            *(!strcmp(f, "--max-tokens") ? &a->o.max_tokens : &a->o.max_seq_len) = n;
         } else if (!strcmp(f, "--dtype") || !strcmp(f, "--requantize")) {
             sy_dtype dt = sy_dtype_from_name(argv[++i]);
             int is_q = !strcmp(f, "--requantize");

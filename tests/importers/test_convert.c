@@ -124,6 +124,9 @@ static void test_requantize_refuses_odd_rows(void) {
     CHECK_OK(convert(&t, &o, &g)); // kept as f32, 80 is fine
     if (g) CHECK(runs(g));
     sy_graph_destroy(g);
+    o.max_tokens = 17;
+    CHECK_FAILS(convert(&t, &o, &g), SY_ERR_INVALID_ARGUMENT, "the tokens per call 17 are out of range [1, 16]");
+    o.max_tokens = 0;
     o.max_seq_len = 1 << 30;
     g = NULL;
     CHECK_FAILS(convert(&t, &o, &g), SY_ERR_INVALID_ARGUMENT, "the cache length 1073741824 is out of range");
