@@ -70,7 +70,7 @@ static gw_buf build(const spec *s) {
     gw_u64(&b, 1);
     gw_u32(&b, 3);
     gw_kv_u32(&b, "t.uint32", 7);
-    uint64_t ne_a[1] = {3}, ne_b[2] = {s->ne_b0, 2};
+    uint64_t ne_a[1] = {3}, ne_b[5] = {s->ne_b0, 2, 1, 1, 1}; // n_dims_b may claim up to 5
     gw_tensor(&b, "a", 1, ne_a, 0, 0);
     gw_tensor(&b, "b", s->n_dims_b, ne_b, s->type_b, s->offset_b);
     gw_pad(&b, s->alignment ? s->alignment : 1);
