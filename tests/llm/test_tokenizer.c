@@ -253,6 +253,10 @@ static void test_bad_documents(void) {
     expect_refused("{\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"(a\"},\"behavior\":\"Isolated\"},"
                    "\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0}}}",
                    SY_ERR_UNSUPPORTED, "does not compile");
+    // invalid UTF-8 inside a split pattern (crashed PCRE2's compiler; fuzz_tokenizer finding)
+    expect_refused("{\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\p{N}{1,3}\xff\xff|a\"},"
+                   "\"behavior\":\"Isolated\"},\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0}}}",
+                   SY_ERR_UNSUPPORTED, "does not compile");
     expect_refused("{\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"ByteLevel\"},{\"type\":\"Digits\"}]},"
                    "\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0}}}",
                    SY_ERR_UNSUPPORTED, "after ByteLevel");
