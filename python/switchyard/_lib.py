@@ -23,6 +23,8 @@ STATUS_NAMES = {
 
 # sy_dtype
 DTYPE_F32, DTYPE_F16, DTYPE_BF16, DTYPE_I32, DTYPE_I64, DTYPE_U8, DTYPE_BOOL = 1, 2, 3, 4, 5, 6, 7
+# block-quantised (GGUF layouts, docs/FORMAT.md): name -> (id, elements per block, bytes per block)
+BLOCK_DTYPES = {"q8_0": (8, 32, 34), "q4_0": (9, 32, 18), "q4_1": (10, 32, 20)}
 # sy_role
 ROLE_INPUT, ROLE_OUTPUT, ROLE_CONSTANT, ROLE_STATE, ROLE_INTERMEDIATE = 1, 2, 3, 4, 5
 # sy_attr_type
@@ -106,6 +108,7 @@ _SIGNATURES = {
     "sy_op_name": (ctypes.c_char_p, [ctypes.c_int]),
     "sy_op_from_name": (ctypes.c_int, [ctypes.c_char_p]),
     "sy_dtype_name": (ctypes.c_char_p, [ctypes.c_int]),
+    "sy_quantize_row": (ctypes.c_int, [ctypes.c_int, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p]),
     "sy_graph_create": (ctypes.c_int, [ctypes.POINTER(_P)]),
     "sy_graph_destroy": (None, [_P]),
     "sy_graph_add_symbol": (ctypes.c_int, [_P, ctypes.c_char_p, ctypes.c_int64, _u32p]),

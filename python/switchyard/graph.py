@@ -66,6 +66,17 @@ class Graph:
                                                a.ndim, dims, data, a.nbytes, ctypes.byref(out)))
         return out.value
 
+    def add_constant_raw(self, name: str, data: np.ndarray, dtype: int, dims: Sequence[int]) -> int:
+        """A constant of `dtype` and shape `dims` whose bytes are `data` as they are (block-quantised
+        weights: the C side checks the byte count against the dtype's row size)."""
+        a = np.ascontiguousarray(data)
+        cdims = (ctypes.c_int64 * max(1, len(dims)))(*[int(d) for d in dims])
+        out = ctypes.c_uint32()
+        check(_lib.lib().sy_graph_add_constant(self._h, name.encode(), int(dtype), len(dims), cdims,
+                                               a.ctypes.data if a.nbytes else None, a.nbytes,
+                                               ctypes.byref(out)))
+        return out.value
+
     def add_op(self, name: str, op: str, inputs: Sequence[int],
                attrs: Optional[Mapping[str, AttrValue]] = None) -> List[int]:
         """Adds a node whose outputs the C library creates with inferred dtypes and shapes;

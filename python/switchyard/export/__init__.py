@@ -18,6 +18,7 @@ from typing import Dict, Optional, Sequence, Union
 
 import torch
 
+from .. import _lib
 from ..errors import ExportError
 from ..graph import Graph
 from . import ops  # noqa: F401  (registers switchyard:: custom ops)
@@ -51,7 +52,8 @@ def export(program, path: Union[str, os.PathLike], example_inputs: Optional[Sequ
            example_kwargs: Optional[Dict] = None, max_seq_len: Optional[int] = None,
            dynamic: bool = True, seq_dims: Optional[Dict[str, int]] = None,
            metadata: Optional[Dict[str, str]] = None, output_names: Optional[Sequence[str]] = None,
-           tokenizer=None, verbose: bool = False, report: Optional[Report] = None) -> Path:
+           tokenizer=None, verbose: bool = False, report: Optional[Report] = None,
+           quantize: Optional[str] = None) -> Path:
     """Writes `program` as a Switchyard program at `path` and returns the path.
 
     program: a torch.export.ExportedProgram, or an nn.Module exported here with
@@ -59,7 +61,12 @@ def export(program, path: Union[str, os.PathLike], example_inputs: Optional[Sequ
     dim}) marks the sequence-length dim of each input (bounded by max_seq_len). Parameters and
     constants become program constants, mutable buffers state tensors (updated only through
     update_cache / sdpa_with_kv_cache), user inputs/outputs keep their names (`output_names`
-    renames outputs). Raises ExportError naming the node and its Python source line."""
+    renames outputs). quantize="q8_0"|"q4_0"|"q4_1" writes the f32 weights of linear layers and
+    embedding tables whose rows are a multiple of 32 as GGUF block-quantised constants (the C
+    quantiser `switchyard convert --requantize` uses, round-to-nearest like GGUF's). Raises
+    ExportError naming the node and its Python source line."""
+    if quantize is not None and quantize not in _lib.BLOCK_DTYPES:
+        raise ExportError(f"quantize={quantize!r}: one of {', '.join(_lib.BLOCK_DTYPES)} or None")
     progress = _progress_printer(verbose)
     report = report if report is not None else Report()
     if isinstance(program, torch.nn.Module):
@@ -73,7 +80,8 @@ def export(program, path: Union[str, os.PathLike], example_inputs: Optional[Sequ
     g = Graph()
     progress(f"lowering {sum(1 for n in ep.graph.nodes if n.op == 'call_function')} nodes")
     with torch.no_grad():
-        Lowering(ep, g, report, max_seq_len, list(output_names) if output_names else None, progress).run()
+        Lowering(ep, g, report, max_seq_len, list(output_names) if output_names else None, progress,
+                 quantize).run()
     meta = dict(metadata or {})
     if tokenizer is not None:
         meta.update(tokenizer_metadata(tokenizer))
@@ -133,11 +141,14 @@ def tokenizer_metadata(tokenizer) -> Dict[str, str]:
 
 def from_hf(model_or_dir, path: Union[str, os.PathLike] = "model.syp", max_seq_len: int = 128,
             dtype: torch.dtype = torch.float32, tokenizer=None, batch_size: int = 1,
-            fuse: bool = True, verbose: bool = True, report: Optional[Report] = None) -> Path:
+            fuse: bool = True, verbose: bool = True, report: Optional[Report] = None,
+            quantize: Optional[str] = None) -> Path:
     """Exports a Hugging Face decoder-only LM (a model object or a local checkpoint folder, read
     offline) with a static KV cache of `max_seq_len` positions through
     transformers.integrations.executorch.TorchExportableModuleWithStaticCache, as
     forward(input_ids [1, T], cache_position [T]) -> logits [1, T, V], T <= max_seq_len dynamic.
-    fuse=True swaps in sdpa_with_kv_cache / rope / rms_norm (fusion.py). Returns the path."""
+    fuse=True swaps in sdpa_with_kv_cache / rope / rms_norm (fusion.py); quantize as in export().
+    Returns the path."""
     from .hf import export_hf
-    return export_hf(model_or_dir, path, max_seq_len, dtype, tokenizer, batch_size, fuse, verbose, report)
+    return export_hf(model_or_dir, path, max_seq_len, dtype, tokenizer, batch_size, fuse, verbose, report,
+                     quantize)

@@ -16,6 +16,8 @@ def main(argv=None) -> int:
     p.add_argument("--max-seq-len", type=int, default=128, help="cache length and token bound (default 128)")
     p.add_argument("--dtype", choices=["f32", "f16", "bf16"], default="f32")
     p.add_argument("--no-fuse", action="store_true", help="keep attention/rope/rms_norm as generic ops")
+    p.add_argument("--quantize", choices=["q8_0", "q4_0", "q4_1"],
+                   help="write f32 linear weights and embedding tables as GGUF block-quantised constants")
     p.add_argument("-q", "--quiet", action="store_true")
     a = p.parse_args(argv)
     from . import from_hf
@@ -25,7 +27,7 @@ def main(argv=None) -> int:
     report = Report()
     try:
         out = from_hf(a.model, a.output, max_seq_len=a.max_seq_len, dtype=dt, fuse=not a.no_fuse,
-                      verbose=not a.quiet, report=report)
+                      verbose=not a.quiet, report=report, quantize=a.quantize)
     except SwitchyardError as e:
         print(f"switchyard.export: {e}", file=sys.stderr)
         return 1

@@ -262,7 +262,8 @@ def _weight_of(L, node, b_arg):
 def h_mm(L, node, a, b):
     w = _weight_of(L, node, node.args[1])
     if w is not None:
-        return Val(L.emit(node, "linear", [L.val(a, node), L.val(w, node)]))
+        x = L.val(a, node)
+        return Val(L.emit(node, "linear", [x, L.weight(w, node, x)]))
     return Val(L.emit(node, "matmul", [L.val(a, node), L.val(b, node)]))
 
 
@@ -272,7 +273,8 @@ def h_addmm(L, node, bias, a, b, beta=1, alpha=1):
     w = _weight_of(L, node, node.args[2])
     bv = L.val(bias, node)
     if w is not None and len(L.g.value(bv)["dims"]) == 1:
-        return Val(L.emit(node, "linear", [L.val(a, node), L.val(w, node), bv]))
+        x = L.val(a, node)
+        return Val(L.emit(node, "linear", [x, L.weight(w, node, x), bv]))
     mm = L.emit(node, "matmul", [L.val(a, node), L.val(b, node)], suffix=".mm")
     return Val(L.emit(node, "add", [mm, bv]))
 
@@ -280,7 +282,7 @@ def h_addmm(L, node, bias, a, b, beta=1, alpha=1):
 # --- data movement ---
 
 def h_embedding(L, node, w, ids, *rest):
-    return Val(L.emit(node, "embedding", [L.val(w, node), L.val(ids, node)]))
+    return Val(L.emit(node, "embedding", [L.weight(w, node), L.val(ids, node)]))
 
 
 def h_slice(L, node, x, dim=0, start=None, end=None, step=1):

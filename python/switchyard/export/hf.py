@@ -41,7 +41,7 @@ def _check_decoder_only(cfg, what):
                           f"decoder-only causal LMs")
 
 
-def export_hf(model_or_dir, path, max_seq_len, dtype, tokenizer, batch_size, fuse, verbose, report):
+def export_hf(model_or_dir, path, max_seq_len, dtype, tokenizer, batch_size, fuse, verbose, report, quantize=None):
     from transformers.integrations.executorch import TorchExportableModuleWithStaticCache
     from . import export
     from .fusion import swap_hf
@@ -90,7 +90,7 @@ def export_hf(model_or_dir, path, max_seq_len, dtype, tokenizer, batch_size, fus
             if not many or v:  # the tokenizer's special id (include/switchyard/llm.h): the first one
                 meta[f"tokenizer.{key}"] = str(v[0] if many else v)
     return export(ep, path, max_seq_len=max_seq_len, metadata=meta, output_names=["logits"],
-                  tokenizer=tokenizer, verbose=verbose, report=report)
+                  tokenizer=tokenizer, verbose=verbose, report=report, quantize=quantize)
 
 
 class _null:

@@ -54,6 +54,7 @@ class Report:
     not_fused: List[str] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
     ops: Dict[str, int] = field(default_factory=dict)
+    quantized: int = 0  # weights written as block-quantised constants
 
     def count_fused(self, op: str) -> None:
         self.fused[op] = self.fused.get(op, 0) + 1
@@ -62,6 +63,8 @@ class Report:
         lines = ["switchyard export report:"]
         lines.append("  ops: " + ", ".join(f"{k} x{v}" for k, v in sorted(self.ops.items())))
         lines.append("  fused: " + (", ".join(f"{k} x{v}" for k, v in sorted(self.fused.items())) or "none"))
+        if self.quantized:
+            lines.append(f"  quantized weights: {self.quantized}")
         for w in self.not_fused:
             lines.append(f"  not fused: {w}")
         for n in self.notes:
@@ -91,8 +94,9 @@ def node_where(node: torch.fx.Node) -> str:
 
 class Lowering:
     def __init__(self, ep, graph: Graph, report: Report, max_seq_len: Optional[int],
-                 output_names: Optional[List[str]] = None, progress=None):
+                 output_names: Optional[List[str]] = None, progress=None, quantize: Optional[str] = None):
         self.ep = ep
+        self.quantize = quantize  # block dtype for linear weights and embedding tables, or None
         self.g = graph
         self.report = report
         self.env: Dict[torch.fx.Node, Any] = {}
@@ -145,6 +149,28 @@ class Lowering:
         if key is not None:
             self.const_ids[key] = cid
         return cid
+
+    def weight(self, w, node: torch.fx.Node, x_id: Optional[int] = None) -> int:
+        """A linear weight [N, K] or an embedding table [V, D]: quantised to self.quantize when it
+        is an f32 constant with K a multiple of 32 (and x, for linear, is f32); else as val()."""
+        if self.quantize is None or not isinstance(w, Const) or w.t.dtype != torch.float32 \
+                or w.t.dim() != 2 or w.t.shape[1] % 32 or \
+                (x_id is not None and self.g.value(x_id)["dtype"] != _lib.DTYPE_F32):
+            if self.quantize is not None and isinstance(w, Const):
+                self.report.notes.append(f"{node.name}: weight {tuple(w.t.shape)} {w.t.dtype} kept "
+                                         f"unquantised (needs f32, 2-D, K a multiple of 32, f32 input)")
+            return self.val(w, node)
+        t = w.t.detach()
+        key = ("quantized", t.untyped_storage().data_ptr(), t.storage_offset(), tuple(t.shape), tuple(t.stride()))
+        if key not in self.const_ids:  # a tied embedding and LM head share one quantised copy
+            from ..quant import quantize
+            blocks = quantize(t.contiguous().numpy(), self.quantize)
+            self.n_named += 1
+            dt = _lib.BLOCK_DTYPES[self.quantize][0]
+            self.const_ids[key] = self.g.add_constant_raw(f"{node.name}.const{self.n_named}", blocks,
+                                                          dt, list(t.shape))
+            self.report.quantized += 1
+        return self.const_ids[key]
 
     def state(self, ref: StateRef, node: torch.fx.Node) -> int:
         if ref.name not in self.state_ids:
