@@ -261,6 +261,25 @@ def test_real_text_streaming_stop_and_stop_strings(real):
     assert out == u.text + "\n"
 
 
+def test_real_stop_on_the_token_that_completes_a_stop_string(real):
+    """on_token stops on the very token whose piece completes a stop string: the text layer never
+    saw that piece, so the binding cuts it; the result is the CLI's --stop result."""
+    g = real["gen"]
+    r = g.generate(RAW, max_new_tokens=6)
+    pieces = [g.tokenizer.decode([t]) for t in r.ids]
+    k = next(i for i, p in enumerate(pieces) if p.strip())  # the first token with visible text
+    stop = pieces[k].strip()[-1]
+    seen = []
+    u = g.generate(RAW, max_new_tokens=6, stop=[stop], on_token=lambda t, p: seen.append(t) or len(seen) == k + 1)
+    want = r.text[:r.text.index(stop)]
+    assert u.text == want and u.stop_reason == "stop_string" and u.ids == r.ids[:k + 1]
+    out = cli("generate", real["syp"], "--backends", "portable", "-p", RAW, "-n", 6, "--stop", stop).stdout.decode()
+    assert out == want + "\n"
+    with pytest.raises(ZeroDivisionError):  # an exception in on_token (text mode) stops and comes back
+        g.generate(RAW, max_new_tokens=6, on_token=lambda t, p: 1 / 0)
+    assert g.stats()["generated_tokens"] == 1
+
+
 def test_real_text_bad_input(real):
     g = real["gen"]
     with pytest.raises(SwitchyardError, match="empty") as e:
