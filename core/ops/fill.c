@@ -3,7 +3,7 @@
 
 #include "core/ops/rule_util.h"
 
-#define SY_DTYPES_ANY (SY_DTYPES_FLOAT_INT | SY_DTYPE_BIT(U8) | SY_DTYPE_BIT(BOOL))
+#define SY_DTYPES_ANY SY_DTYPES_PLAIN
 
 /// Reads the optional `dtype` attribute (default `dflt`) and checks it names a dtype in `allowed`.
 static sy_status dtype_attr(const sy_node_info *node, sy_dtype dflt, unsigned allowed, sy_dtype *out) {
@@ -42,3 +42,11 @@ sy_status sy_infer_FULL_LIKE(const sy_node_info *node, const sy_tensor *inputs, 
     sy_rule_set_output(&outputs[0], dt, inputs[0].rank, inputs[0].dims);
     return SY_OK;
 }
+
+// --- records (attribute defaults as the rules above read them; full_like's dtype 0 = x's) ---
+
+SY_OP_RECORD(ARANGE, .attrs = {{"axis", SY_ATTR_INT, 0, 0, 0},
+                               {"start", SY_ATTR_INT, 0, 0, 0},
+                               {"step", SY_ATTR_INT, 0, 1, 0},
+                               {"dtype", SY_ATTR_INT, 0, SY_DTYPE_I64, 0}});
+SY_OP_RECORD(FULL_LIKE, .attrs = {{"value", SY_ATTR_FLOAT, 0, 0, 0.0f}, {"dtype", SY_ATTR_INT, 0, 0, 0}});
