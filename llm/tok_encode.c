@@ -172,6 +172,7 @@ static uint32_t char_symbols(enc_ctx *c, const char *w, size_t n) {
     bool pending_unk = false;
     for (size_t i = 0; i < n;) {
         size_t len = sy_tok_utf8_len((const unsigned char *)w + i, n - i);
+        if (!len) len = 1; // not reachable with checked UTF-8; never loop without progress
         int32_t id = sy_tok_strmap_get(tok, &tok->vocab, w + i, len);
         if (id >= 0) {
             if (pending_unk) c->sym[k++] = tok->unk, pending_unk = false;
@@ -234,7 +235,8 @@ static sy_status find_matches(enc_ctx *c, const pcre2_code *re, const char *text
         if (ov[0] > prev) SY_TRY(spans_put(&c->raw, (uint32_t)prev, (uint32_t)ov[0], 0));
         SY_TRY(spans_put(&c->raw, (uint32_t)ov[0], (uint32_t)ov[1], 1));
         prev = ov[1];
-        off = ov[1] > ov[0] ? ov[1] : ov[0] + sy_tok_utf8_len((const unsigned char *)text + ov[0], n - ov[0]);
+        size_t step = sy_tok_utf8_len((const unsigned char *)text + ov[0], n - ov[0]);
+        off = ov[1] > ov[0] ? ov[1] : ov[0] + (step ? step : 1);
     }
     if (prev < n) SY_TRY(spans_put(&c->raw, (uint32_t)prev, (uint32_t)n, 0));
     return SY_OK;

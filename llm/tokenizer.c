@@ -117,8 +117,22 @@ static sy_status build(sy_tokenizer *tok, const cJSON *root) {
     return SY_OK;
 }
 
+// JSON text is UTF-8 (RFC 8259). Checked up front because the document's strings (vocabulary,
+// added tokens, normalizer and pre-tokenizer contents) end up inside the text being encoded,
+// which the encoder and PCRE2 walk as valid UTF-8 (tests/fuzz/fuzz_tokenizer.c found the overrun).
+static sy_status check_document_utf8(const char *json, size_t len) {
+    for (size_t i = 0; i < len;) {
+        size_t k = sy_tok_utf8_len((const unsigned char *)json + i, len - i);
+        SY_CHECK(k, SY_ERR_FORMAT, "tokenizer.json is not valid UTF-8: byte 0x%02x at offset %zu",
+                 (unsigned char)json[i], i);
+        i += k;
+    }
+    return SY_OK;
+}
+
 sy_status sy_tokenizer_create_from_json(const char *json, size_t len, sy_tokenizer **tokenizer_out) {
     SY_CHECK(json && tokenizer_out, SY_ERR_INVALID_ARGUMENT, "sy_tokenizer_create_from_json: json and tokenizer_out must not be NULL");
+    SY_TRY(check_document_utf8(json, len));
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, false);
     if (!root) {

@@ -21,6 +21,7 @@ int sy_cmd_backends(int argc, char **argv);
 int sy_cmd_bench(int argc, char **argv);
 int sy_cmd_tokenize(int argc, char **argv);
 int sy_cmd_generate(int argc, char **argv);
+int sy_cmd_convert(int argc, char **argv);
 
 /// Backend selection shared by every command: --config FILE, --backends LIST (repeatable in
 /// some commands), --option BACKEND.KEY=VALUE, --plugin PATH, --policy strict|fallback.

@@ -77,8 +77,13 @@ static sy_status build_probe(sy_op op, sy_graph **graph_out) {
     sy_status st = SY_OK;
     switch (op) {
     case SY_OP_ADD: case SY_OP_SUB: case SY_OP_MUL: case SY_OP_DIV: case SY_OP_POW: case SY_OP_MAXIMUM:
-    case SY_OP_MINIMUM:
+    case SY_OP_MINIMUM: case SY_OP_EQ: case SY_OP_NE: case SY_OP_LT: case SY_OP_LE: case SY_OP_GT:
+    case SY_OP_GE: case SY_OP_LOGICAL_AND: case SY_OP_LOGICAL_OR:
         if ((st = VALUE("a", F32, IN, 4, 16)) == SY_OK) st = VALUE("b", F32, IN, 4, 16);
+        break;
+    case SY_OP_WHERE:
+        if ((st = VALUE("cond", SY_DTYPE_BOOL, IN, 4, 16)) == SY_OK && (st = VALUE("a", F32, IN, 4, 16)) == SY_OK)
+            st = VALUE("b", F32, IN, 4, 16);
         break;
     case SY_OP_CAST:
         st = VALUE("x", F32, IN, 4, 16);

@@ -13,6 +13,7 @@ static const sy_cli_command commands[] = {
     {"bench", "benchmark backend configurations side by side on one program", sy_cmd_bench},
     {"tokenize", "encode text to token ids and decode ids to text with a program's tokenizer", sy_cmd_tokenize},
     {"generate", "generate text (or token ids) from a decoder program: sampling, chat, stats", sy_cmd_generate},
+    {"convert", "convert a GGUF checkpoint (llama, qwen2, qwen3) into a program", sy_cmd_convert},
 };
 
 static void usage(FILE *f) {

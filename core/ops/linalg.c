@@ -39,15 +39,17 @@ sy_status sy_infer_LINEAR(const sy_node_info *node, const sy_tensor *inputs, sy_
     const sy_tensor *bias = node->n_inputs > 2 && inputs[2].dtype != SY_DTYPE_INVALID ? &inputs[2]
                                                                                       : NULL;
     char sx[96], sw[96], sbias[96];
-    if (sy_dtype_is_block(w->dtype)) {
-        // Block-quantised weights (q8_0, q4_0, q4_1) multiply f32 activations into f32.
-        SY_CHECK(x->dtype == SY_DTYPE_F32, SY_ERR_DTYPE,
-                 "input #0 (x) has dtype %s; with %s weights linear takes f32 x", sy_dtype_name(x->dtype),
-                 sy_dtype_name(w->dtype));
+    if (sy_dtype_is_block(w->dtype)) { // a quantised weight: f32 activations, bias and output
+        SY_CHECK(x->dtype == SY_DTYPE_F32, SY_ERR_DTYPE, "input #0 (x) has dtype %s; with a %s weight x must be f32",
+                 sy_dtype_name(x->dtype), sy_dtype_name(w->dtype));
+        if (bias)
+            SY_CHECK(bias->dtype == SY_DTYPE_F32, SY_ERR_DTYPE,
+                     "input #2 (b) has dtype %s; with a %s weight b must be f32", sy_dtype_name(bias->dtype),
+                     sy_dtype_name(w->dtype));
     } else {
         SY_TRY(sy_rule_check_float_pair(inputs, 1, "x", "w"));
+        if (bias) SY_TRY(sy_rule_check_float_pair(inputs, 2, "x", "b"));
     }
-    if (bias) SY_TRY(sy_rule_check_float_pair(inputs, 2, "x", "b"));
 
     SY_CHECK(x->rank >= 1, SY_ERR_SHAPE, "input #0 (x) is a scalar; linear needs rank >= 1");
     SY_CHECK(w->rank == 2, SY_ERR_SHAPE, "input #1 (w) has shape %s; expected [N, K]",

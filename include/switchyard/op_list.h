@@ -56,4 +56,17 @@
     X(SDPA, "sdpa", 3, 4, 1, 0)                           \
     X(SDPA_WITH_KV_CACHE, "sdpa_with_kv_cache", 6, 6, 1, 0x18)  \
     /* format 1.1: every op below needs minor >= 1 */      \
-    X(CLAMP, "clamp", 1, 1, 1, 0)
+    X(CLAMP, "clamp", 1, 1, 1, 0)                         \
+    /* comparisons, masks and index helpers (exporter) */ \
+    X(WHERE, "where", 3, 3, 1, 0)                         \
+    X(EQ, "eq", 2, 2, 1, 0)                               \
+    X(NE, "ne", 2, 2, 1, 0)                               \
+    X(LT, "lt", 2, 2, 1, 0)                               \
+    X(LE, "le", 2, 2, 1, 0)                               \
+    X(GT, "gt", 2, 2, 1, 0)                               \
+    X(GE, "ge", 2, 2, 1, 0)                               \
+    X(LOGICAL_AND, "logical_and", 2, 2, 1, 0)             \
+    X(LOGICAL_OR, "logical_or", 2, 2, 1, 0)               \
+    X(LOGICAL_NOT, "logical_not", 1, 1, 1, 0)             \
+    X(ARANGE, "arange", 1, 1, 1, 0)                       \
+    X(FULL_LIKE, "full_like", 1, 1, 1, 0)

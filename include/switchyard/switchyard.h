@@ -202,6 +202,16 @@ SY_API sy_status sy_runtime_reset_state(sy_runtime *runtime);
 /// Fills *stats_out.
 SY_API sy_status sy_runtime_get_stats(const sy_runtime *runtime, sy_runtime_stats *stats_out);
 
+// --- block quantisation (q8_0, q4_0, q4_1: GGUF's 32-element layouts, docs/FORMAT.md) ---
+
+/// Quantises n floats (a multiple of 32) into sy_dtype_row_bytes(dtype, n) bytes of q8_0, q4_0
+/// or q4_1 blocks at dst, rounding exactly like GGUF's reference quantisers. Returns
+/// SY_ERR_INVALID_ARGUMENT (NULL), SY_ERR_DTYPE (not a block dtype), SY_ERR_SHAPE (n).
+SY_API sy_status sy_quantize_row(sy_dtype dtype, const float *src, int64_t n, void *dst);
+/// Dequantises n elements (a multiple of 32) of q8_0, q4_0 or q4_1 blocks into floats at dst.
+/// Errors as sy_quantize_row.
+SY_API sy_status sy_dequantize_row(sy_dtype dtype, const void *src, int64_t n, float *dst);
+
 #ifdef __cplusplus
 }
 #endif

@@ -21,6 +21,11 @@ cmake --build "$BUILD" -j"$JOBS" --target sy_fuzz_all > /dev/null
 FUZZ="$BUILD/tests/fuzz"
 rm -rf "$BUILD/fuzz-seeds"
 "$FUZZ/sy_fuzz_seeds" "$BUILD/fuzz-seeds"
+for writer in "$FUZZ"/sy_fuzz_seeds_*; do
+  [ -x "$writer" ] || continue
+  mkdir -p "$BUILD/fuzz-seeds/${writer##*/sy_fuzz_seeds_}"
+  "$writer" "$BUILD/fuzz-seeds/${writer##*/sy_fuzz_seeds_}"
+done
 mkdir -p "$BUILD/fuzz-findings"
 
 failed=0

@@ -253,6 +253,14 @@ static void test_bad_documents(void) {
     expect_refused("{\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"(a\"},\"behavior\":\"Isolated\"},"
                    "\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0}}}",
                    SY_ERR_UNSUPPORTED, "does not compile");
+    // invalid UTF-8 in the document (a split pattern crashed PCRE2's compiler, a Prepend content
+    // overran the encoder's symbol buffer: fuzz_tokenizer findings)
+    expect_refused("{\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\p{N}{1,3}\xff\xff|a\"},"
+                   "\"behavior\":\"Isolated\"},\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0}}}",
+                   SY_ERR_FORMAT, "not valid UTF-8: byte 0xff at offset 64");
+    expect_refused("{\"normalizer\":{\"type\":\"Prepend\",\"prepend\":\"\xe2\x96\"},"
+                   "\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0}}}",
+                   SY_ERR_FORMAT, "not valid UTF-8: byte 0xe2 at offset 43");
     expect_refused("{\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"ByteLevel\"},{\"type\":\"Digits\"}]},"
                    "\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0}}}",
                    SY_ERR_UNSUPPORTED, "after ByteLevel");

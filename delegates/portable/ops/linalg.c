@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "delegates/portable/ops/common.h"
+#include "delegates/portable/ops/quant.h"
 
 // Accumulator block for non-f32 outputs (f16/bf16 cannot accumulate in their own storage).
 #define ACC_BLOCK 256
@@ -17,6 +18,10 @@ sy_status sy_portable_LINEAR(const sy_node_info *node, const sy_tensor *inputs,
     sy_tensor *y = &outputs[0];
     int64_t k = x->dims[x->rank - 1], n = w->dims[0], m = 1;
     for (uint32_t i = 0; i + 1 < x->rank; i++) m *= x->dims[i];
+    if (sy_dtype_is_block(w->dtype)) {
+        sy_portable_linear_q(x, w, bias, y);
+        return SY_OK;
+    }
 
     // x: (m, k), w: (n, k), bias: (n), y: (m, n). Each output is one contiguous dot product.
     for (int64_t r = 0; r < m; r++) {

@@ -4,6 +4,7 @@
 // input by the op's data check (core/ops/movement.c), which the delegate runs before the kernel.
 
 #include "delegates/portable/ops/common.h"
+#include "delegates/portable/ops/quant.h"
 
 sy_status sy_portable_EMBEDDING(const sy_node_info *node, const sy_tensor *inputs, sy_tensor *outputs) {
     const sy_tensor *table = &inputs[0], *ids = &inputs[1]; // table [V, D], ids [...]
@@ -11,6 +12,11 @@ sy_status sy_portable_EMBEDDING(const sy_node_info *node, const sy_tensor *input
     int64_t v = table->dims[0], n = sy_tensor_numel(ids);
     size_t row = sy_dtype_row_bytes(table->dtype, table->dims[1]);
     (void)node, (void)v; // ids were checked against [0, V) by the op's data check
+    if (sy_dtype_is_block(table->dtype)) { // quantised rows dequantise into the f32 output
+        for (int64_t i = 0; i < n; i++)
+            sy_portable_dequant_row(table, sy_load_i_inline(ids, i), (float *)out->data + i * table->dims[1]);
+        return SY_OK;
+    }
     for (int64_t i = 0; i < n && row > 0; i++)
         sy_copy_bytes((char *)out->data + (size_t)i * row, (const char *)table->data + (size_t)sy_load_i_inline(ids, i) * row,
                row);
