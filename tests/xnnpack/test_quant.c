@@ -9,6 +9,7 @@
 //   f32 accumulation) + 1e-6. The bound is far below the
 //   error of any wrong nibble, sign or scale.
 // - the same for an f32 weight with xnnpack.f32_linear=kernels (no activation term in the bound);
+// - portable (the dequantise-on-the-fly reference) within the same bound of the double product;
 // - threads = 1 and threads = 2 give bitwise the same outputs, on the kernels' own pool
 //   (kernel_pool = 1, the default) and on the pthreadpool;
 // - embedding of a q8_0 / q4_0 / q4_1 table: rows equal the dequantised rows.
@@ -125,6 +126,16 @@ static sy_runtime *make_runtime(const sy_program *p, const char *threads, const 
     return rt;
 }
 
+static sy_runtime *portable_runtime(const sy_program *p) {
+    sy_config *cfg = NULL;
+    sy_runtime *rt = NULL;
+    CHECK_OK(sy_config_create(&cfg));
+    CHECK_OK(sy_config_set_backends(cfg, "portable"));
+    CHECK_OK(sy_runtime_create(p, cfg, &rt));
+    sy_config_destroy(cfg);
+    return rt;
+}
+
 static int run_linear(sy_runtime *rt, const float *x, int64_t m, int64_t k, float *y) {
     sy_tensor tx = {.data = (void *)x, .dtype = SY_DTYPE_F32, .rank = 2, .dims = {m, k}};
     sy_tensor ty;
@@ -186,6 +197,7 @@ static void test_linear_dtype(sy_dtype dt, int64_t k) {
     sy_program *p = build_linear(dt, k, w, bias);
     sy_runtime *one = p ? make_runtime(p, "1", "1") : NULL, *two = p ? make_runtime(p, "2", "1") : NULL;
     sy_runtime *two_pt = p ? make_runtime(p, "2", "0") : NULL; // pthreadpool instead of the kernel pool
+    sy_runtime *ref = p ? portable_runtime(p) : NULL; // the portable reference (dequantise on the fly)
     const int64_t rows[] = {1, 2, 7, 64};
     for (size_t i = 0; one && two && i < sizeof(rows) / sizeof(rows[0]); i++) {
         const int64_t m = rows[i], off = m + (int64_t)i * 3 <= TMAX ? (int64_t)i * 3 : 0;
@@ -194,6 +206,9 @@ static void test_linear_dtype(sy_dtype dt, int64_t k) {
         check_linear(dt, xi, wf, bias, y1, m, k);
         CHECK_MSG(memcmp(y1, y2, sizeof(float) * (size_t)(m * N_OUT)) == 0,
                   "%s m=%lld: threads=1 and threads=2 differ", sy_dtype_name(dt), (long long)m);
+        // portable dequantises exactly and multiplies f32 activations: within the same bound
+        if (!ref || !run_linear(ref, xi, m, k, y2)) break;
+        check_linear(dt, xi, wf, bias, y2, m, k);
         if (!two_pt || !run_linear(two_pt, xi, m, k, y2)) break;
         CHECK_MSG(memcmp(y1, y2, sizeof(float) * (size_t)(m * N_OUT)) == 0,
                   "%s m=%lld: threads=1 and threads=2 on pthreadpool differ", sy_dtype_name(dt), (long long)m);
@@ -201,6 +216,7 @@ static void test_linear_dtype(sy_dtype dt, int64_t k) {
     sy_runtime_destroy(one);
     sy_runtime_destroy(two);
     sy_runtime_destroy(two_pt);
+    sy_runtime_destroy(ref);
     sy_program_destroy(p);
     free(w), free(wf), free(x), free(y1), free(y2);
 }
