@@ -73,3 +73,28 @@ def test_blocks_match_gguf_and_logits_match_dequantised_eager(tmp_path, dtype):
 def test_quantize_refuses_unknown_dtype(tmp_path):
     with pytest.raises(ExportError, match="quantize='q5_k'"):
         export_q(tmp_path, "q5_k")
+
+
+def test_last_position_logits(tmp_path):
+    """from_hf(logits="last"): the LM head runs on the last position only, and its row equals the
+    last row of eager logits (and of the every-position program)."""
+    model = tiny_model("llama")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        last = from_hf(model, tmp_path / "last.syp", max_seq_len=MAX_SEQ, verbose=False, logits="last")
+    prog = switchyard.Program.load(last)
+    assert prog.metadata["model.logits"] == "last"
+    assert prog.outputs[0].bounds == (1, 1, VOCAB)
+    ids = np.array([[5, 17, 3, 44, 9]], dtype=np.int64)
+    with torch.no_grad():
+        want = model(torch.from_numpy(ids)).logits[0, -1].numpy()
+    rt = switchyard.Runtime(prog, backends="portable")
+    got = rt.run(input_ids=ids, cache_position=np.arange(ids.shape[1], dtype=np.int64))["logits"]
+    assert got.shape == (1, 1, VOCAB)
+    assert rel_err(got[0, 0], want) < 1e-4
+    step = rt.run(input_ids=np.array([[7]], dtype=np.int64), cache_position=np.array([5], dtype=np.int64))["logits"]
+    with torch.no_grad():
+        want2 = model(torch.from_numpy(np.array([[5, 17, 3, 44, 9, 7]]))).logits[0, -1].numpy()
+    assert rel_err(step[0, 0], want2) < 1e-4
+    with pytest.raises(ExportError, match="logits='some'"):
+        from_hf(model, tmp_path / "bad.syp", max_seq_len=MAX_SEQ, verbose=False, logits="some")

@@ -142,13 +142,14 @@ def tokenizer_metadata(tokenizer) -> Dict[str, str]:
 def from_hf(model_or_dir, path: Union[str, os.PathLike] = "model.syp", max_seq_len: int = 128,
             dtype: torch.dtype = torch.float32, tokenizer=None, batch_size: int = 1,
             fuse: bool = True, verbose: bool = True, report: Optional[Report] = None,
-            quantize: Optional[str] = None) -> Path:
+            quantize: Optional[str] = None, logits: str = "all") -> Path:
     """Exports a Hugging Face decoder-only LM (a model object or a local checkpoint folder, read
     offline) with a static KV cache of `max_seq_len` positions through
     transformers.integrations.executorch.TorchExportableModuleWithStaticCache, as
     forward(input_ids [1, T], cache_position [T]) -> logits [1, T, V], T <= max_seq_len dynamic.
-    fuse=True swaps in sdpa_with_kv_cache / rope / rms_norm (fusion.py); quantize as in export().
-    Returns the path."""
+    fuse=True swaps in sdpa_with_kv_cache / rope / rms_norm (fusion.py); quantize as in export();
+    logits="last" computes the LM head for the last position only (logits [1, 1, V], what
+    generation needs; "all" keeps every position). Returns the path."""
     from .hf import export_hf
     return export_hf(model_or_dir, path, max_seq_len, dtype, tokenizer, batch_size, fuse, verbose, report,
-                     quantize)
+                     quantize, logits)

@@ -18,6 +18,8 @@ def main(argv=None) -> int:
     p.add_argument("--no-fuse", action="store_true", help="keep attention/rope/rms_norm as generic ops")
     p.add_argument("--quantize", choices=["q8_0", "q4_0", "q4_1"],
                    help="write f32 linear weights and embedding tables as GGUF block-quantised constants")
+    p.add_argument("--logits", choices=["all", "last"], default="all",
+                   help="logits of every position, or of the last one only (the LM head on one row)")
     p.add_argument("-q", "--quiet", action="store_true")
     a = p.parse_args(argv)
     from . import from_hf
@@ -27,7 +29,8 @@ def main(argv=None) -> int:
     report = Report()
     try:
         out = from_hf(a.model, a.output, max_seq_len=a.max_seq_len, dtype=dt, fuse=not a.no_fuse,
-                      verbose=not a.quiet, report=report, quantize=a.quantize)
+                      verbose=not a.quiet, report=report, quantize=a.quantize,
+                      logits=a.logits)
     except SwitchyardError as e:
         print(f"switchyard.export: {e}", file=sys.stderr)
         return 1

@@ -41,11 +41,14 @@ def _check_decoder_only(cfg, what):
                           f"decoder-only causal LMs")
 
 
-def export_hf(model_or_dir, path, max_seq_len, dtype, tokenizer, batch_size, fuse, verbose, report, quantize=None):
+def export_hf(model_or_dir, path, max_seq_len, dtype, tokenizer, batch_size, fuse, verbose, report, quantize=None,
+              logits="all"):
     from transformers.integrations.executorch import TorchExportableModuleWithStaticCache
     from . import export
     from .fusion import swap_hf
 
+    if logits not in ("all", "last"):
+        raise ExportError(f"logits={logits!r}: 'all' (every position) or 'last' (the last position only)")
     if dtype not in (torch.float32, torch.float16, torch.bfloat16):
         raise ExportError(f"dtype {dtype} is not supported (f32, f16, bf16)")
     report = report if report is not None else Report()
@@ -69,8 +72,9 @@ def export_hf(model_or_dir, path, max_seq_len, dtype, tokenizer, batch_size, fus
             if verbose:
                 print(f"[switchyard.export] torch.export of {type(model).__name__} "
                       f"(max_seq_len {max_seq_len}, {dtype})", flush=True)
-            ep = torch.export.export(wrapper, (), {"input_ids": ids, "cache_position": pos},
-                                     dynamic_shapes=dyn, strict=True)
+            with _last_logits_only(model) if logits == "last" else _null():
+                ep = torch.export.export(wrapper, (), {"input_ids": ids, "cache_position": pos},
+                                         dynamic_shapes=dyn, strict=True)
     meta = {
         "model.family": cfg.model_type,
         "model.type": "decoder-only",
@@ -79,6 +83,7 @@ def export_hf(model_or_dir, path, max_seq_len, dtype, tokenizer, batch_size, fus
         "model.max_cache_len": str(max_seq_len),
         "model.vocab_size": str(cfg.vocab_size),
         "model.signature": "forward(input_ids, cache_position) -> logits",
+        "model.logits": logits,
     }
     for key in ("bos_token_id", "eos_token_id", "pad_token_id"):
         v = getattr(model.generation_config, key, None)
@@ -91,6 +96,23 @@ def export_hf(model_or_dir, path, max_seq_len, dtype, tokenizer, batch_size, fus
                 meta[f"tokenizer.{key}"] = str(v[0] if many else v)
     return export(ep, path, max_seq_len=max_seq_len, metadata=meta, output_names=["logits"],
                   tokenizer=tokenizer, verbose=verbose, report=report, quantize=quantize)
+
+
+class _last_logits_only:
+    """Exports the model's forward with logits_to_keep=1 (Transformers slices the hidden states
+    before the LM head), so the program's logits are [B, 1, V]: the last position only."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __enter__(self):
+        orig = self.model.forward
+        self.model.forward = lambda *a, **k: orig(*a, **{**k, "logits_to_keep": 1})
+        return self
+
+    def __exit__(self, *a):
+        del self.model.forward  # back to the class's forward
+        return False
 
 
 class _null:
