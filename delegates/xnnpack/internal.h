@@ -34,6 +34,7 @@ typedef struct sy_xnn_backend {
     uint32_t xnn_flags;   // XNN_FLAG_YIELD_WORKERS or 0, for XNNPACK runtimes and operators
     struct sy_cpukern_pool *kpool; // the linear kernels' own pool (option kernel_pool), or NULL
     int f32_linear_kernels; // option f32_linear=kernels: f32 linears on the kernels, not XNNPACK
+    int q8_activations;     // option activations=q8: block-dtype linears quantise activations
     char description[160];
 } sy_xnn_backend;
 

@@ -3,11 +3,12 @@
 //
 // - linear with a constant q8_0 / q4_0 / q4_1 weight [N, K] and an f32 bias, over a
 //   symbolic row count T (bound 64), run at M = 1, 2, 7, 64 rows for K = 576 and 1536 and an odd
-//   N, against this file's own dequantiser and a double product. Bound: block dtypes quantise
-//   each 32-block of x to q8 (d = amax/127, |x - x̂| <= d/2), so per output
-//   |err| <= Σ_blocks (amax_b / 254) · Σ_j∈b |w_j|  +  γ_K · Σ |w_j x_j|  (γ_K = K·2⁻²⁴ / (1 - K·2⁻²⁴),
-//   f32 accumulation) + 1e-6. The bound is far below the
-//   error of any wrong nibble, sign or scale.
+//   N, against this file's own dequantiser and a double product, in both activation modes.
+//   Bound: γ_K · Σ |w_j x_j| + 1e-6 (γ_K = K·2⁻²⁴ / (1 - K·2⁻²⁴), f32 accumulation) with
+//   activations=f32 (the default); with activations=q8 each 32-block of x is quantised to q8
+//   (d = amax/127, |x - x̂| <= d/2), which adds Σ_blocks (amax_b / 254) · Σ_j∈b |w_j|. Both bounds
+//   are far below the error of any wrong nibble, sign or scale, and the f32 one is below the q8
+//   rounding (so a q8 path taken by mistake fails it).
 // - the same for an f32 weight with xnnpack.f32_linear=kernels (no activation term in the bound);
 // - portable (the dequantise-on-the-fly reference) within the same bound of the double product;
 // - threads = 1 and threads = 2 give bitwise the same outputs, on the kernels' own pool
@@ -112,7 +113,8 @@ static sy_program *build_linear(sy_dtype dt, int64_t k, const uint8_t *w, const 
     return p;
 }
 
-static sy_runtime *make_runtime(const sy_program *p, const char *threads, const char *kernel_pool) {
+static sy_runtime *make_runtime(const sy_program *p, const char *threads, const char *kernel_pool,
+                                const char *activations) {
     sy_config *cfg = NULL;
     sy_runtime *rt = NULL;
     CHECK_OK(sy_config_create(&cfg));
@@ -121,6 +123,7 @@ static sy_runtime *make_runtime(const sy_program *p, const char *threads, const 
     CHECK_OK(sy_config_set_option(cfg, "xnnpack", "threads", threads));
     CHECK_OK(sy_config_set_option(cfg, "xnnpack", "kernel_pool", kernel_pool));
     CHECK_OK(sy_config_set_option(cfg, "xnnpack", "f32_linear", "kernels")); // f32 too: every row count
+    CHECK_OK(sy_config_set_option(cfg, "xnnpack", "activations", activations));
     CHECK_OK(sy_runtime_create(p, cfg, &rt));
     sy_config_destroy(cfg);
     return rt;
@@ -149,8 +152,8 @@ static int run_linear(sy_runtime *rt, const float *x, int64_t m, int64_t k, floa
 }
 
 // Checks y against the double product of x with wf, under the bound in the file comment.
-static void check_linear(sy_dtype dt, const float *x, const float *wf, const float *bias, const float *y,
-                         int64_t m, int64_t k) {
+static void check_linear(sy_dtype dt, int q8, const float *x, const float *wf, const float *bias,
+                         const float *y, int64_t m, int64_t k) {
     const double u = ldexp(1.0, -24), gamma = (double)k * u / (1.0 - (double)k * u);
     double worst = 0.0; // largest error / bound seen
     int bad = 0;
@@ -170,7 +173,7 @@ static void check_linear(sy_dtype dt, const float *x, const float *wf, const flo
                 }
                 qerr += amax / 254.0 * wsum;
             }
-            const double tol = (dt == SY_DTYPE_F16 || dt == SY_DTYPE_F32 ? 0.0 : qerr) + gamma * mag + 1e-6;
+            const double tol = (q8 && dt != SY_DTYPE_F16 && dt != SY_DTYPE_F32 ? qerr : 0.0) + gamma * mag + 1e-6;
             const double err = fabs((double)y[r * N_OUT + c] - ref);
             if (err / tol > worst) worst = err / tol;
             if (err > tol && bad++ < 3)
@@ -179,13 +182,15 @@ static void check_linear(sy_dtype dt, const float *x, const float *wf, const flo
                         (double)y[r * N_OUT + c], ref, tol);
         }
     }
-    CHECK_MSG(bad == 0, "%s linear m=%lld k=%lld: %d outputs past the bound", sy_dtype_name(dt), (long long)m,
-              (long long)k, bad);
-    fprintf(stderr, "  %s m=%2lld k=%4lld: worst error %.3f of the bound\n", sy_dtype_name(dt), (long long)m,
-            (long long)k, worst);
+    const char *mode = q8 ? "q8" : "f32";
+    CHECK_MSG(bad == 0, "%s linear (activations %s) m=%lld k=%lld: %d outputs past the bound", sy_dtype_name(dt),
+              mode, (long long)m, (long long)k, bad);
+    fprintf(stderr, "  %s %-3s m=%2lld k=%4lld: worst error %.3f of the bound\n", sy_dtype_name(dt), mode,
+            (long long)m, (long long)k, worst);
 }
 
-static void test_linear_dtype(sy_dtype dt, int64_t k) {
+static void test_linear_dtype(sy_dtype dt, int64_t k, int q8) {
+    const char *act = q8 ? "q8" : "f32";
     uint8_t *w = malloc(weight_bytes(dt, N_OUT, k));
     float *wf = malloc(sizeof(float) * (size_t)(N_OUT * k)), bias[N_OUT];
     float *x = malloc(sizeof(float) * (size_t)(TMAX * k));
@@ -195,20 +200,20 @@ static void test_linear_dtype(sy_dtype dt, int64_t k) {
     for (int i = 0; i < N_OUT; i++) bias[i] = frand();
     for (int64_t i = 0; i < TMAX * k; i++) x[i] = frand() * (i % 7 == 0 ? 4.0f : 1.0f);
     sy_program *p = build_linear(dt, k, w, bias);
-    sy_runtime *one = p ? make_runtime(p, "1", "1") : NULL, *two = p ? make_runtime(p, "2", "1") : NULL;
-    sy_runtime *two_pt = p ? make_runtime(p, "2", "0") : NULL; // pthreadpool instead of the kernel pool
+    sy_runtime *one = p ? make_runtime(p, "1", "1", act) : NULL, *two = p ? make_runtime(p, "2", "1", act) : NULL;
+    sy_runtime *two_pt = p ? make_runtime(p, "2", "0", act) : NULL; // pthreadpool instead of the kernel pool
     sy_runtime *ref = p ? portable_runtime(p) : NULL; // the portable reference (dequantise on the fly)
     const int64_t rows[] = {1, 2, 7, 64};
     for (size_t i = 0; one && two && i < sizeof(rows) / sizeof(rows[0]); i++) {
         const int64_t m = rows[i], off = m + (int64_t)i * 3 <= TMAX ? (int64_t)i * 3 : 0;
         const float *xi = x + off * k; // different rows each time
         if (!run_linear(one, xi, m, k, y1) || !run_linear(two, xi, m, k, y2)) break;
-        check_linear(dt, xi, wf, bias, y1, m, k);
+        check_linear(dt, q8, xi, wf, bias, y1, m, k);
         CHECK_MSG(memcmp(y1, y2, sizeof(float) * (size_t)(m * N_OUT)) == 0,
                   "%s m=%lld: threads=1 and threads=2 differ", sy_dtype_name(dt), (long long)m);
-        // portable dequantises exactly and multiplies f32 activations: within the same bound
+        // portable dequantises exactly and multiplies f32 activations: within the f32 bound
         if (!ref || !run_linear(ref, xi, m, k, y2)) break;
-        check_linear(dt, xi, wf, bias, y2, m, k);
+        check_linear(dt, 0, xi, wf, bias, y2, m, k);
         if (!two_pt || !run_linear(two_pt, xi, m, k, y2)) break;
         CHECK_MSG(memcmp(y1, y2, sizeof(float) * (size_t)(m * N_OUT)) == 0,
                   "%s m=%lld: threads=1 and threads=2 on pthreadpool differ", sy_dtype_name(dt), (long long)m);
@@ -225,8 +230,10 @@ static void test_linear(void) {
     // (the op rules give linear a block or f32 weight with f32 x; an f16 weight needs f16 x)
     const sy_dtype dts[] = {SY_DTYPE_Q8_0, SY_DTYPE_Q4_0, SY_DTYPE_Q4_1, SY_DTYPE_F32};
     for (size_t d = 0; d < 4; d++) {
-        test_linear_dtype(dts[d], 576);
-        test_linear_dtype(dts[d], 1536);
+        for (int q8 = 0; q8 <= (dts[d] != SY_DTYPE_F32); q8++) {
+            test_linear_dtype(dts[d], 576, q8);
+            test_linear_dtype(dts[d], 1536, q8);
+        }
     }
 }
 
@@ -255,7 +262,7 @@ static void test_embedding_dtype(sy_dtype dt) {
     CHECK_OK(sy_graph_set_output(g, y, "y"));
     CHECK_OK(sy_program_from_graph(g, &p));
     sy_graph_destroy(g);
-    sy_runtime *rt = p ? make_runtime(p, "2", "1") : NULL;
+    sy_runtime *rt = p ? make_runtime(p, "2", "1", "f32") : NULL;
     const int64_t id_values[7] = {0, V - 1, 3, 3, 17, 42, 1};
     sy_tensor tid = {.data = (void *)id_values, .dtype = SY_DTYPE_I64, .rank = 1, .dims = {7}};
     sy_tensor ty;
@@ -284,8 +291,8 @@ static void test_embedding(void) {
     test_embedding_dtype(SY_DTYPE_Q4_1);
 }
 
-// A bad f32_linear value is refused with the option named.
-static void test_bad_option(void) {
+// A bad f32_linear or activations value is refused with the option named.
+static void test_bad_option_value(const char *key, const char *value) {
     static uint8_t w[N_OUT * 64 * 4];
     static float wf[N_OUT * 64], bias[N_OUT];
     make_weight(SY_DTYPE_F32, N_OUT, 64, w, wf);
@@ -294,13 +301,19 @@ static void test_bad_option(void) {
     sy_runtime *rt = NULL;
     CHECK_OK(sy_config_create(&cfg));
     CHECK_OK(sy_config_set_backends(cfg, "xnnpack"));
-    sy_status st = sy_config_set_option(cfg, "xnnpack", "f32_linear", "fast");
+    sy_status st = sy_config_set_option(cfg, "xnnpack", key, value);
     if (st == SY_OK) st = sy_runtime_create(p, cfg, &rt);
     CHECK(st != SY_OK && rt == NULL);
-    CHECK_MSG(strstr(sy_last_error(), "f32_linear") != NULL, "message '%s' does not name the option", sy_last_error());
+    CHECK_MSG(strstr(sy_last_error(), key) != NULL, "message '%s' does not name the option", sy_last_error());
     sy_runtime_destroy(rt);
     sy_config_destroy(cfg);
     sy_program_destroy(p);
+}
+
+static void test_bad_option(void) {
+    test_bad_option_value("f32_linear", "fast");
+    test_bad_option_value("activations", "q4");
+    test_bad_option_value("activations", "f3"); // a prefix of a choice is not a choice
 }
 
 int main(void) {

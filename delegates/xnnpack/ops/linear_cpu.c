@@ -3,11 +3,13 @@
 // constant [N, K] read in place from the program's (mmapped) bytes: no packed copy. x is f32
 // [..., K] (every dim but the last is a row), y f32 [..., N], optional f32 bias [N].
 //
-// Block dtypes quantise the activation rows to q8 per 32-block first (into the node's scratch,
-// sized at compile time for the row count at the shape bounds), then use integer dot products;
-// the result is the exact product of the dequantised weights with the q8-rounded activations up
-// to f32 rounding (tests/xnnpack/test_quant.c states the bound). Each output element is the same
-// operation sequence whatever the thread count.
+// Block dtypes multiply the f32 activations with the weights dequantised in registers (option
+// activations=f32, the default: the portable reference's arithmetic up to summation order), or
+// (activations=q8) quantise the activation rows to q8 per 32-block first, into the node's scratch
+// sized at compile time for the row count at the shape bounds, and use integer dot products: the
+// exact product of the dequantised weights with the q8-rounded activations up to f32 rounding
+// (tests/xnnpack/test_quant.c states both bounds). Each output element is the same operation
+// sequence whatever the thread count.
 
 #include "delegates/xnnpack/internal.h"
 #include "delegates/xnnpack/kernels/cpukern.h"
@@ -89,6 +91,7 @@ sy_status sy_xnn_run_linear_cpu(const sy_xnn_kernel_ctx *ctx) {
         .name = ctx->node->name,
         .pool_flags = ctx->be->pool_flags,
         .kpool = ctx->be->kpool, // NULL: the pthreadpool below
+        .exact = !ctx->be->q8_activations,
     };
     const sy_status st = sy_cpukern_linear(&args, ctx->be->pool);
     if (st != SY_OK) {
