@@ -190,20 +190,31 @@ static sy_decoder_config decoder_135m(void) {
     return c;
 }
 
+static sy_decoder_config decoder_135m_last(void) {
+    // The same, with the LM head on the last position only (logits [1, 1, vocab]): what
+    // llama.cpp computes during prefill; the generator reads only that row anyway.
+    sy_decoder_config c = decoder_135m();
+    c.logits_last_only = 1;
+    return c;
+}
+
 typedef struct program_def {
     const char *name;
     const char *what;
     sy_status (*build)(gen *G); // or NULL for a decoder
     sy_decoder_config (*decoder)(void);
+    int on_request; // 1: written only when named (not part of the default suite)
 } program_def;
 
 static const program_def programs[] = {
-    {"linear_stack", "4 MLP blocks 576->1536->576 with residuals, symbolic T<=64", build_linear_stack, NULL},
-    {"attention", "one attention block, SmolLM2 widths (9q/3kv heads), causal sdpa, T<=128", build_attention, NULL},
-    {"decoder_tiny", "the demo decoder (sy_decoder_tiny)", NULL, sy_decoder_tiny},
-    {"decoder_15m", "decoder, stories15M shape: dim 288, 6 layers, vocab 32000, tied", NULL, decoder_15m},
+    {"linear_stack", "4 MLP blocks 576->1536->576 with residuals, symbolic T<=64", build_linear_stack, NULL, 0},
+    {"attention", "one attention block, SmolLM2 widths (9q/3kv heads), causal sdpa, T<=128", build_attention, NULL, 0},
+    {"decoder_tiny", "the demo decoder (sy_decoder_tiny)", NULL, sy_decoder_tiny, 0},
+    {"decoder_15m", "decoder, stories15M shape: dim 288, 6 layers, vocab 32000, tied", NULL, decoder_15m, 0},
     {"decoder_135m", "decoder, SmolLM2-135M shape: dim 576, 30 layers, 9q/3kv, hidden 1536, vocab 49152", NULL,
-     decoder_135m},
+     decoder_135m, 0},
+    {"decoder_135m_last", "decoder_135m with the LM head on the last position only (logits [1, 1, vocab])", NULL,
+     decoder_135m_last, 1},
 };
 #define N_PROGRAMS (sizeof programs / sizeof programs[0])
 
@@ -246,14 +257,14 @@ int main(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "--list")) {
         FILE *f = argc < 2 ? stderr : stdout;
         fprintf(f, "usage: sy-genprog OUTDIR [NAME ...]\nprograms:\n");
-        for (size_t i = 0; i < N_PROGRAMS; i++) fprintf(f, "  %-14s %s\n", programs[i].name, programs[i].what);
+        for (size_t i = 0; i < N_PROGRAMS; i++) fprintf(f, "  %-17s %s\n", programs[i].name, programs[i].what);
         return argc < 2 ? 2 : 0;
     }
     const char *dir = argv[1];
     mkdir(dir, 0777); // an existing folder is fine; a real failure shows when saving
     int rc = 0;
     for (size_t i = 0; i < N_PROGRAMS; i++) {
-        int wanted = argc == 2;
+        int wanted = argc == 2 && !programs[i].on_request;
         for (int k = 2; k < argc; k++) wanted |= !strcmp(argv[k], programs[i].name);
         if (wanted) rc |= write_program(&programs[i], dir);
     }

@@ -421,6 +421,11 @@ static sy_status build_body(builder *B) {
         SY_TRY(layer(B, l, x, &x));
     }
     SY_TRY(rms_norm(B, "output_norm", x, h->dim, &x));
+    if (B->o->logits_last_only) { // the generator samples the last row only: skip the head elsewhere
+        const sy_attr sl[2] = {{.name = "axis", .type = SY_ATTR_INT, .n = 1, .u.i = 1},
+                               {.name = "start", .type = SY_ATTR_INT, .n = 1, .u.i = -1}};
+        SY_TRY(op(B, "output_norm.last", SY_OP_SLICE, &x, 1, sl, 2, &x));
+    }
     if (h->tied) SY_TRY(linear_w(B, "output", x, emb, SY_NO_VALUE, &logits));
     else SY_TRY(linear(B, "output", x, h->dim, h->vocab, 0, &logits));
     if (B->act != SY_DTYPE_F32) SY_TRY(cast(B, "logits.to_f32", logits, SY_DTYPE_F32, &logits));

@@ -19,6 +19,8 @@ typedef struct sy_gguf_convert_options {
     int64_t max_tokens;   // bound of T (tokens per call; the arena is sized for it); 0: min(S, 512)
     sy_dtype float_dtype; // dtype of float tensors and activations: F32 (default when INVALID) or F16
     sy_dtype requantize;  // INVALID: keep the file's types; Q8_0/Q4_0/Q4_1: every weight matrix
+    int logits_last_only; // 1: the LM head sees only the last position (logits [1, 1, vocab]);
+                          // 0 (default): every position (logits [1, T, vocab])
     void (*progress)(void *user, const char *message); // may be NULL
     void *user;
 } sy_gguf_convert_options;

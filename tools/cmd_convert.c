@@ -10,7 +10,7 @@
 
 static const char convert_help[] =
     "usage: switchyard convert MODEL.gguf -o MODEL.syp [--max-seq-len N] [--max-tokens N]\n"
-    "                          [--dtype f32|f16] [--requantize q8_0|q4_0|q4_1]\n"
+    "                          [--dtype f32|f16] [--requantize q8_0|q4_0|q4_1] [--logits all|last]\n"
     "\n"
     "Converts a GGUF checkpoint (versions 2 and 3; architectures llama, qwen2, qwen3) into a\n"
     "program: forward(input_ids [1, T], cache_position [T]) -> logits [1, T, vocab], with the\n"
@@ -25,6 +25,9 @@ static const char convert_help[] =
     "                       quantised linears always compute on f32 activations\n"
     "  --requantize TYPE    re-quantise every weight matrix to q8_0, q4_0 or q4_1 (rows must be a\n"
     "                       multiple of 32); default: f32, f16, q8_0, q4_0, q4_1 are kept as stored\n"
+    "  --logits all|last    all (default): logits for every position, [1, T, vocab]; last: the LM\n"
+    "                       head sees only the last position, [1, 1, vocab] (generation and bench\n"
+    "                       sample that row only: saves the head's work on every prompt token)\n"
     "\n"
     "Other GGUF tensor types (k-quants, i-quants, ...) are refused with the tensor's name.\n"
     "Progress goes to stderr.\n";
@@ -48,7 +51,7 @@ static int parse_args(int argc, char **argv, convert_args *a) {
             return -1;
         }
         int takes = !strcmp(f, "-o") || !strcmp(f, "--output") || !strcmp(f, "--max-seq-len") || !strcmp(f, "--max-tokens") || !strcmp(f, "--dtype") ||
-                    !strcmp(f, "--requantize");
+                    !strcmp(f, "--requantize") || !strcmp(f, "--logits");
         if (takes && i + 1 >= argc) {
             fprintf(stderr, "switchyard convert: %s needs a value\n", f);
             return 2;
@@ -63,6 +66,13 @@ static int parse_args(int argc, char **argv, convert_args *a) {
                 return 2;
             }
             *(!strcmp(f, "--max-tokens") ? &a->o.max_tokens : &a->o.max_seq_len) = n;
+        } else if (!strcmp(f, "--logits")) {
+            const char *v = argv[++i];
+            if (strcmp(v, "all") && strcmp(v, "last")) {
+                fprintf(stderr, "switchyard convert: --logits '%s': expected all or last\n", v);
+                return 2;
+            }
+            a->o.logits_last_only = !strcmp(v, "last");
         } else if (!strcmp(f, "--dtype") || !strcmp(f, "--requantize")) {
             sy_dtype dt = sy_dtype_from_name(argv[++i]);
             int is_q = !strcmp(f, "--requantize");

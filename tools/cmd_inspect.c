@@ -8,15 +8,36 @@
 #include "tools/cli.h"
 
 static const char inspect_help[] =
-    "usage: switchyard inspect FILE [--values] [backend flags]\n"
+    "usage: switchyard inspect FILE [--values] [--metadata] [backend flags]\n"
     "\n"
     "Loads FILE (.syp), partitions and compiles it for the configured backends and prints:\n"
     "metadata, symbols, inputs/outputs/states, an op histogram, the partition plan (backend,\n"
     "nodes by op, boundary tensors, states and who owns them), why nodes were refused by the\n"
     "backends before the one that took them, and the memory plan.\n"
     "\n"
-    "  --values   also list every value (name, role, dtype, shape)\n"
+    "  --values     also list every value (name, role, dtype, shape)\n"
+    "  --metadata   print metadata values whole (default: one line, long ones cut at 160 bytes,\n"
+    "               e.g. the tokenizer's vocabulary)\n"
     "\n";
+
+// One metadata entry: whole, or on one line (newlines as \\n) cut after `limit` bytes at a UTF-8
+// character boundary, with the full size named.
+static void print_metadata(const char *key, const char *value, int whole) {
+    const size_t limit = 160, len = strlen(value);
+    if (whole) {
+        printf("  %-24s %s\n", key, value);
+        return;
+    }
+    size_t n = len <= limit ? len : limit;
+    while (n < len && n > 0 && ((unsigned char)value[n] & 0xc0) == 0x80) n--; // not inside a character
+    printf("  %-24s ", key);
+    for (size_t i = 0; i < n; i++) {
+        if (value[i] == '\n') fputs("\\n", stdout);
+        else putchar(value[i]);
+    }
+    if (n < len) printf(" ... (%zu bytes; --metadata prints it whole)", len);
+    printf("\n");
+}
 
 static void print_shape(const sy_graph_view *g, uint32_t v) {
     const sy_value_info *vi = &g->values[v];
@@ -103,7 +124,7 @@ int sy_cmd_inspect(int argc, char **argv) {
     sy_cli_backend_args ba;
     memset(&ba, 0, sizeof ba);
     const char *file = NULL;
-    int values = 0;
+    int values = 0, whole_metadata = 0;
     for (int i = 1; i < argc; i++) {
         int r = sy_cli_backend_flag(&ba, argc, argv, &i);
         if (r < 0) return 2;
@@ -113,6 +134,7 @@ int sy_cmd_inspect(int argc, char **argv) {
             return 0;
         }
         if (!strcmp(argv[i], "--values")) values = 1;
+        else if (!strcmp(argv[i], "--metadata")) whole_metadata = 1;
         else if (argv[i][0] == '-' || file) {
             fprintf(stderr, "switchyard inspect: unexpected argument '%s' (see --help)\n", argv[i]);
             return 2;
@@ -129,7 +151,7 @@ int sy_cmd_inspect(int argc, char **argv) {
     for (uint32_t i = 0; i < sy_program_n_metadata(prog); i++) {
         const char *k, *v;
         sy_program_get_metadata_at(prog, i, &k, &v);
-        printf("  %-24s %s\n", k, v);
+        print_metadata(k, v, whole_metadata);
     }
     for (uint32_t s = 0; s < g->n_symbols; s++) printf("  symbol %-17s 1..%lld\n", g->symbols[s].name, (long long)g->symbols[s].max);
     size_t const_bytes = 0;

@@ -82,11 +82,13 @@ def prepare_models(a, work):
             run([a.llama_quantize, f32_gguf, gguf, dt.upper()])
         syp = os.path.join(work, f"switchyard-{dt}.syp")
         if not os.path.exists(syp):
-            cmd = [a.switchyard, "convert", f32_gguf, "-o", syp, "--max-seq-len", str(a.prompt_len + a.decode)]
+            cmd = [a.switchyard, "convert", f32_gguf, "-o", syp, "--max-seq-len", str(a.prompt_len + a.decode),
+                   "--logits", "last"]
             if dt in ("q8_0", "q4_0"):
                 cmd += ["--requantize", dt]
             elif dt == "q4_1":  # our converter does not requantise to q4_1: it keeps llama.cpp's blocks
-                cmd = [a.switchyard, "convert", gguf, "-o", syp, "--max-seq-len", str(a.prompt_len + a.decode)]
+                cmd = [a.switchyard, "convert", gguf, "-o", syp, "--max-seq-len", str(a.prompt_len + a.decode),
+                   "--logits", "last"]
             run(cmd)
         models[dt] = (gguf, syp)
     if a.random_program:

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "delegates/xnnpack/kernel.h"
+#include "delegates/xnnpack/kernels/cpukern.h"
+#include "switchyard/switchyard.h" // sy_last_error
 
 // --- process-wide XNNPACK initialisation (once; the library itself is idempotent too) ---
 
@@ -45,7 +47,34 @@ static const sy_option_desc kOptions[] = {
     {"shape_cache", SY_OPTION_INT, "4", 1, 64, NULL,
      "shape plans kept per partition for dynamic dims (XNNPACK runtimes per shape; "
      "linear weights are packed once, outside them)"},
+    {"yield_workers", SY_OPTION_INT, "1", 0, 1, NULL,
+     "1: pool workers go to sleep right after each parallel call (PTHREADPOOL_FLAG_YIELD_WORKERS, "
+     "XNN_FLAG_YIELD_WORKERS) instead of spinning for the next one; 0: spin (pthreadpool's default)"},
+    {"kernel_pool", SY_OPTION_INT, "1", 0, 1, NULL,
+     "1: the delegate's linear kernels run on their own caller-driven pool (same thread count; idle "
+     "workers spin 50 us, then sleep); 0: on the pthreadpool with XNNPACK"},
+    {"f32_linear", SY_OPTION_STRING, "auto", 1, 0, "auto,kernels",
+     "auto: f32 linear on XNNPACK's packed operator for several rows, the delegate's GEMV for one; "
+     "kernels: always the delegate's kernels (weights read in place: no packed copy, fast load)"},
+    {"activations", SY_OPTION_STRING, "f32", 1, 0, "f32,q8",
+     "linears with q8_0/q4_0/q4_1 weights: f32 multiplies the f32 activations with the dequantised "
+     "weights (the portable reference's arithmetic); q8 quantises the activations per 32-block "
+     "first for integer dot products (llama.cpp's scheme: faster, logits off by ~1e-3 relative)"},
 };
+
+// Position of `value` in the comma-separated `choices`, or -1.
+static long choice_index(const char *choices, const char *value) {
+    const size_t len = strlen(value);
+    long index = 0;
+    for (const char *c = choices; *c; index++) {
+        const char *end = strchr(c, ',');
+        const size_t n = end ? (size_t)(end - c) : strlen(c);
+        if (n == len && !strncmp(c, value, n)) return index;
+        if (!end) break;
+        c = end + 1;
+    }
+    return -1;
+}
 
 static int available(char *reason, size_t reason_size) {
     return sy_xnn_library_ready(reason, reason_size);
@@ -63,6 +92,7 @@ static void destroy(sy_backend *backend) {
     sy_xnn_backend *be = (sy_xnn_backend *)backend;
     if (!be) return;
     if (be->pool) pthreadpool_destroy(be->pool);
+    sy_cpukern_pool_destroy(be->kpool);
     be->host.free(be->host.host, be);
 }
 
@@ -74,12 +104,24 @@ static sy_status create(const sy_host_api *host, const sy_option *options, uint3
     if (!sy_xnn_library_ready(reason, sizeof(reason))) {
         return host->error ? host->error(host->host, SY_ERR_UNAVAILABLE, "%s", reason) : SY_ERR_UNAVAILABLE;
     }
-    long threads = 0, shape_cache = 4;
+    // threads, shape_cache, yield_workers, kernel_pool, f32_linear, activations (strings: the
+    // index of the value among the choices)
+    long values[6] = {0, 4, 1, 1, 0, 0};
     for (uint32_t i = 0; i < n_options; i++) {
         const char *key = options[i].key ? options[i].key : "";
-        long *dst = strcmp(key, "threads") == 0 ? &threads : strcmp(key, "shape_cache") == 0 ? &shape_cache : NULL;
-        const sy_option_desc *d = dst == &threads ? &kOptions[0] : &kOptions[1];
+        long *dst = NULL;
+        const sy_option_desc *d = NULL;
+        for (size_t o = 0; o < sizeof(kOptions) / sizeof(kOptions[0]); o++) {
+            if (strcmp(key, kOptions[o].key) == 0) dst = &values[o], d = &kOptions[o];
+        }
         if (!dst) return host->error(host->host, SY_ERR_CONFIG, "xnnpack: unknown option '%s'", key);
+        if (d->type == SY_OPTION_STRING) {
+            *dst = choice_index(d->choices, options[i].value ? options[i].value : "");
+            if (*dst < 0)
+                return host->error(host->host, SY_ERR_CONFIG, "xnnpack: option %s='%s' is not one of %s", key,
+                                   options[i].value ? options[i].value : "", d->choices);
+            continue;
+        }
         if (!parse_int(options[i].value, (long)d->min, (long)d->max, dst)) {
             return host->error(host->host, SY_ERR_CONFIG, "xnnpack: option %s='%s' is not an integer in [%g, %g]",
                                key, options[i].value ? options[i].value : "", d->min, d->max);
@@ -90,7 +132,12 @@ static sy_status create(const sy_host_api *host, const sy_option *options, uint3
     memset(be, 0, sizeof(*be));
     // copy the parts of the host table this host has; newer members stay NULL
     memcpy(&be->host, host, host->struct_size < sizeof(be->host) ? host->struct_size : sizeof(be->host));
-    be->shape_cache = (uint32_t)shape_cache;
+    const long threads = values[0];
+    be->shape_cache = (uint32_t)values[1];
+    be->pool_flags = values[2] ? PTHREADPOOL_FLAG_YIELD_WORKERS : 0;
+    be->f32_linear_kernels = (int)values[4];
+    be->q8_activations = (int)values[5];
+    be->xnn_flags = values[2] ? XNN_FLAG_YIELD_WORKERS : 0;
     // threads == 1: no pool at all, XNNPACK and the kernels run on the caller's thread
     if (threads != 1) {
         be->pool = pthreadpool_create((size_t)threads);
@@ -102,15 +149,33 @@ static sy_status create(const sy_host_api *host, const sy_option *options, uint3
     } else {
         be->threads = 1;
     }
+    if (be->threads > 1 && values[3]) {
+        const uint32_t n = be->threads < 64 ? be->threads : 64;
+        if (sy_cpukern_pool_create(n, 50, &be->kpool) != SY_OK) {
+            pthreadpool_destroy(be->pool);
+            host->free(host->host, be);
+            return host->error(host->host, SY_ERR_OUT_OF_MEMORY, "xnnpack: kernel pool of %u threads failed: %s", n,
+                               sy_last_error());
+        }
+    }
     snprintf(be->description, sizeof(be->description), "XNNPACK (%s API) on %u thread%s", sy_xnn_api_generation(),
              be->threads, be->threads == 1 ? "" : "s");
     *backend_out = (sy_backend *)be;
     return SY_OK;
 }
 
+// Whether the node becomes an XNNPACK node or operator (not one of this delegate's kernels).
+static int goes_to_xnnpack(const sy_xnn_backend *be, const sy_xnn_op_entry *e, const sy_graph_view *graph,
+                           const sy_node_info *node) {
+    if (!e->define && !e->create_op) return 0;
+    if (node->op == SY_OP_LINEAR) // f32: fully-connected, unless f32_linear=kernels
+        return !be->f32_linear_kernels && !sy_xnn_linear_on_cpukern(graph, node);
+    return !e->run;
+}
+
 static int supports(sy_backend *backend, const sy_graph_view *graph, uint32_t node_id, char *reason,
                     size_t reason_size) {
-    (void)backend;
+    const sy_xnn_backend *be = (const sy_xnn_backend *)backend;
     if (!graph || node_id >= graph->n_nodes) return sy_xnn_refuse(reason, reason_size, "no such node");
     const sy_node_info *node = &graph->nodes[node_id];
     const sy_xnn_op_entry *e = sy_xnn_op_find(node->op);
@@ -127,7 +192,7 @@ static int supports(sy_backend *backend, const sy_graph_view *graph, uint32_t no
         // A static dim of 0 is legal, but libXNNPACK asserts (aborting the process) on empty
         // tensors in several operators; portable runs them. Our own kernels (run) handle them.
         // Symbolic dims are >= 1, so the declared dims tell.
-        for (uint32_t d = 0; d < vi->rank && (e->define || e->create_op) && !e->run; d++)
+        for (uint32_t d = 0; d < vi->rank && goes_to_xnnpack(be, e, graph, node); d++)
             if (vi->dims[d] == 0)
                 return sy_xnn_refuse(reason, reason_size, "'%s' has no elements (dim %u is 0)", vi->name, d);
     }

@@ -30,6 +30,11 @@ typedef struct sy_xnn_backend {
     pthreadpool_t pool;   // shared by every runtime and kernel of this instance; NULL = caller only
     uint32_t threads;     // effective thread count (>= 1)
     uint32_t shape_cache; // compiled shape plans kept per partition
+    uint32_t pool_flags;  // pthreadpool_parallelize_* flags of the custom kernels (yield workers)
+    uint32_t xnn_flags;   // XNN_FLAG_YIELD_WORKERS or 0, for XNNPACK runtimes and operators
+    struct sy_cpukern_pool *kpool; // the linear kernels' own pool (option kernel_pool), or NULL
+    int f32_linear_kernels; // option f32_linear=kernels: f32 linears on the kernels, not XNNPACK
+    int q8_activations;     // option activations=q8: block-dtype linears quantise activations
     char description[160];
 } sy_xnn_backend;
 
@@ -91,8 +96,9 @@ typedef sy_status (*sy_xnn_run_fn)(const sy_xnn_kernel_ctx *ctx);
 typedef size_t (*sy_xnn_scratch_fn)(const sy_graph_view *graph, const sy_node_info *node);
 /// Creates node `node`'s operator (packing its weights); on failure sets *call to the XNNPACK
 /// entry point that failed and leaves *op_out untouched.
-typedef enum xnn_status (*sy_xnn_create_op_fn)(const sy_graph_view *graph, const sy_node_info *node,
-                                            sy_xnn_node_operator *op_out, const char **call);
+typedef enum xnn_status (*sy_xnn_create_op_fn)(const sy_xnn_backend *be, const sy_graph_view *graph,
+                                            const sy_node_info *node, sy_xnn_node_operator *op_out,
+                                            const char **call);
 
 /// How the delegate runs one op. An op with `define` becomes XNNPACK nodes; one with only `run`
 /// is a custom kernel. With both, `native` says per node which one this build uses. With
@@ -120,7 +126,7 @@ typedef enum sy_xnn_node_mode {
 /// The entry of `op`, or NULL when the delegate never runs it.
 const sy_xnn_op_entry *sy_xnn_op_find(sy_op op);
 /// How node `node` runs in this build.
-sy_xnn_node_mode sy_xnn_op_mode(const sy_xnn_op_entry *entry, const sy_graph_view *graph,
+sy_xnn_node_mode sy_xnn_op_mode(const sy_xnn_backend *be, const sy_xnn_op_entry *entry, const sy_graph_view *graph,
                           const sy_node_info *node);
 
 // --- helpers for ops ---
@@ -166,6 +172,17 @@ sy_status sy_xnn_run_clamp(const sy_xnn_kernel_ctx *ctx);
 sy_status sy_xnn_run_unary_exact(const sy_xnn_kernel_ctx *ctx);
 int sy_xnn_supports_linear(const sy_graph_view *, const sy_node_info *, char *, size_t);
 enum xnn_status sy_xnn_define_linear(sy_xnn_define_ctx *);
+/// f32 linear is an XNNPACK node/operator; other weight dtypes run on ops/linear_cpu.c.
+int sy_xnn_linear_native(const sy_graph_view *, const sy_node_info *);
+/// Whether the node's weight is f16 or a block dtype (the delegate's kernels run it).
+int sy_xnn_linear_on_cpukern(const sy_graph_view *, const sy_node_info *);
+int sy_xnn_supports_linear_cpu(const sy_graph_view *, const sy_node_info *, char *, size_t);
+sy_status sy_xnn_run_linear_cpu(const sy_xnn_kernel_ctx *);
+/// Quantised-activation scratch for the row count at the shape bounds.
+size_t sy_xnn_scratch_linear_cpu(const sy_graph_view *, const sy_node_info *);
+/// Dequantises `n` elements of a row in `dtype` (f16 or a block dtype; n a multiple of its
+/// block) to f32 (ops/index.c, for embedding of a quantised table).
+void sy_xnn_dequantize_row(sy_dtype dtype, const void *src, int64_t n, float *dst);
 int sy_xnn_supports_matmul(const sy_graph_view *, const sy_node_info *, char *, size_t);
 enum xnn_status sy_xnn_define_matmul(sy_xnn_define_ctx *);
 #if defined(SY_XNN_HAVE_FC_OPERATOR)
@@ -174,8 +191,8 @@ int sy_xnn_linear_as_operator(const sy_graph_view *, const sy_node_info *);
 /// matmul does when its right operand is a constant 2-D matrix.
 int sy_xnn_matmul_as_operator(const sy_graph_view *, const sy_node_info *);
 /// Creates the node's fully-connected operator (XNNPACK packs the weights and bias here).
-enum xnn_status sy_xnn_create_fc_operator(const sy_graph_view *, const sy_node_info *, sy_xnn_node_operator *,
-                                       const char **);
+enum xnn_status sy_xnn_create_fc_operator(const sy_xnn_backend *, const sy_graph_view *, const sy_node_info *,
+                                       sy_xnn_node_operator *, const char **);
 /// Sets the operator up for the call's row count and pointers (when they changed) and runs it.
 sy_status sy_xnn_run_fc_operator(const sy_xnn_kernel_ctx *);
 #endif
@@ -231,6 +248,7 @@ typedef struct sy_xnn_attention {
     float *v_cache;     // (batch, kv_heads, cache_len, head_dim)
     float *out;         // (batch, q_heads, tokens, head_dim)
     float *stats;       // scratch (batch, q_heads, tokens, 2): running max and running sum
+    uint32_t pool_flags; // pthreadpool flags (PTHREADPOOL_FLAG_YIELD_WORKERS or 0)
 } sy_xnn_attention;
 
 /// Scratch bytes sy_xnn_attention_run needs for these sizes.

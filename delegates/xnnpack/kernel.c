@@ -158,6 +158,25 @@ static void tensor_from_info(const sy_value_info *v, sy_tensor *t) {
     for (uint32_t i = 0; i < v->rank; i++) t->dims[i] = v->dims[i];
 }
 
+static int is_fc_node(const sy_graph_view *g, const sy_node_info *node);
+
+// The pool a subgraph runtime gets: none (the caller's thread) when every node's output under
+// this plan is small and none is a fully-connected node — a decode step's norms, adds and
+// activations (a few thousand floats) finish in microseconds, while handing them to pthreadpool
+// makes the caller wait for every worker to wake and check in, which on a loaded machine costs a
+// scheduler slice per call (measured: decode steps of 75 ms to 7 s on a busy 2-core machine).
+static pthreadpool_t runtime_pool(const sy_xnn_kernel *k, const plan *p, const segment *seg) {
+    const int64_t small = 16384; // elements (64 KiB of f32)
+    for (uint32_t pos = seg->first; pos < seg->first + seg->count; pos++) {
+        const sy_node_info *node = &k->graph->nodes[k->nodes[pos]];
+        if (is_fc_node(k->graph, node)) return k->be->pool;
+        for (uint32_t o = 0; o < node->n_outputs; o++) {
+            if (sy_tensor_numel(&p->shapes[k->local_of[node->outputs[o]]]) > small) return k->be->pool;
+        }
+    }
+    return NULL;
+}
+
 // Defines the XNNPACK subgraph of segment `s` under the plan's shapes and creates its runtime.
 static sy_status build_runtime(sy_xnn_kernel *k, plan *p, uint32_t s, xnn_runtime_t *rt_out) {
     const sy_xnn_backend *be = k->be;
@@ -254,7 +273,7 @@ static sy_status build_runtime(sy_xnn_kernel *k, plan *p, uint32_t s, xnn_runtim
             goto done;
         }
     }
-    st = xnn_create_runtime_v2(sg, be->pool, 0, &rt);
+    st = xnn_create_runtime_v2(sg, runtime_pool(k, p, seg), be->xnn_flags, &rt);
     if (st != xnn_status_success) {
         result = sy_xnn_error(be, SY_ERR_DELEGATE, "%s: xnn_create_runtime_v2 failed: %s", seg->label,
                            sy_xnn_status_name(st));
@@ -477,7 +496,7 @@ static sy_status compile_segments(sy_xnn_kernel *k) {
             return sy_xnn_error(be, SY_ERR_UNSUPPORTED, "node #%u '%s' (%s): not supported by xnnpack", nid,
                              node_label(node), sy_xnn_op_name(node->op));
         }
-        const sy_xnn_node_mode mode = sy_xnn_op_mode(e, g, node);
+        const sy_xnn_node_mode mode = sy_xnn_op_mode(k->be, e, g, node);
         if (mode != SY_XNN_MODE_SUBGRAPH || k->n_segments == 0 || k->segs[k->n_segments - 1].kind != SY_XNN_MODE_SUBGRAPH) {
             segment *s = &k->segs[k->n_segments++];
             s->first = pos;
@@ -584,7 +603,7 @@ static void compile_scratch(sy_xnn_kernel *k) {
     for (uint32_t pos = 0; pos < k->n_nodes; pos++) {
         const sy_node_info *node = &g->nodes[k->nodes[pos]];
         const sy_xnn_op_entry *e = sy_xnn_op_find(node->op);
-        if (e->scratch && sy_xnn_op_mode(e, g, node) == SY_XNN_MODE_CUSTOM) {
+        if (e->scratch && sy_xnn_op_mode(k->be, e, g, node) == SY_XNN_MODE_CUSTOM) {
             const size_t b = e->scratch(g, node);
             if (b > op_scratch) op_scratch = b;
         }
@@ -663,7 +682,7 @@ static sy_status compile_operators(sy_xnn_kernel *k, size_t *packed_out) {
         const uint32_t nid = k->nodes[seg->first];
         const sy_node_info *node = &g->nodes[nid];
         const char *call = "create";
-        const enum xnn_status xst = sy_xnn_op_find(node->op)->create_op(g, node, &seg->op, &call);
+        const enum xnn_status xst = sy_xnn_op_find(node->op)->create_op(k->be, g, node, &seg->op, &call);
         if (xst != xnn_status_success) {
             sy_status err = sy_xnn_error(be, SY_ERR_DELEGATE, "node #%u '%s' (%s): %s failed: %s", nid,
                                       node_label(node), sy_xnn_op_name(node->op), call, sy_xnn_status_name(xst));
@@ -733,7 +752,7 @@ sy_status sy_xnn_kernel_compile(sy_xnn_backend *be, const sy_subgraph *sub, sy_x
     // subgraph fully-connected nodes (builds without the operator API): one plan's copy
     for (uint32_t pos = 0; pos < k->n_nodes; pos++) {
         const sy_node_info *node = &g->nodes[k->nodes[pos]];
-        if (!is_fc_node(g, node) || sy_xnn_op_mode(sy_xnn_op_find(node->op), g, node) != SY_XNN_MODE_SUBGRAPH) continue;
+        if (!is_fc_node(g, node) || sy_xnn_op_mode(k->be, sy_xnn_op_find(node->op), g, node) != SY_XNN_MODE_SUBGRAPH) continue;
         for (uint32_t i = 1; i < node->n_inputs; i++) {
             const sy_value_info *c = sy_xnn_input_info(g, node, i);
             if (c && c->role == SY_ROLE_CONSTANT) packed += value_bytes(c);

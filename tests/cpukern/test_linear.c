@@ -1,6 +1,7 @@
 // The CPU linear kernels (delegates/xnnpack/kernels): every dtype × every ISA this machine runs
 // (scalar always) × GEMV and GEMM with odd shapes, against a double-precision product of the
-// independently dequantised weights; 1 vs 2 threads bitwise identical; bad shapes refused.
+// independently dequantised weights (block dtypes in both activation modes: q8, and exact f32
+// with the f32 rounding bound only); 1 vs 2 threads bitwise identical; bad shapes refused.
 
 #include <stdlib.h>
 
@@ -11,7 +12,7 @@ typedef struct shape {
     int64_t m, n, k;
 } shape;
 
-static int run_case(sy_cpukern_dtype dt, sy_cpu_isa isa, shape s, int with_bias, pthreadpool_t pool) {
+static int run_case(sy_cpukern_dtype dt, sy_cpu_isa isa, shape s, int with_bias, int exact, pthreadpool_t pool) {
     size_t row = sy_cpukern_row_bytes(dt, s.k);
     uint8_t *w = calloc((size_t)s.n, row);
     float *wf = malloc(sizeof(float) * (size_t)(s.n * s.k)), *x = malloc(sizeof(float) * (size_t)(s.m * s.k));
@@ -28,18 +29,20 @@ static int run_case(sy_cpukern_dtype dt, sy_cpu_isa isa, shape s, int with_bias,
                  block ? tolq : NULL);
     sy_cpukern_linear_args a = {.dtype = dt, .m = s.m, .n = s.n, .k = s.k, .x = x, .w = w,
                                 .bias = with_bias ? bias : NULL, .y = y, .scratch = scratch, .isa = isa,
-                                .name = "test.weight"};
+                                .name = "test.weight", .exact = exact};
     int bad = 0;
     sy_status st = sy_cpukern_linear(&a, pool);
     CHECK_MSG(st == SY_OK, "%s", sy_last_error());
+    const char *mode = block ? (exact ? " exact" : " q8") : "";
     for (int64_t i = 0; st == SY_OK && i < s.m * s.n && bad < 3; i++) {
-        if (!(fabs(y[i] - ref[i]) <= tol[i])) {
+        const double bound = block && exact ? tolq[i] : tol[i]; // exact: f32 rounding only
+        if (!(fabs(y[i] - ref[i]) <= bound)) {
             bad++;
-            CHECK_MSG(0, "%s %s m=%lld n=%lld k=%lld: y[%lld,%lld] = %.8g, reference %.8g (bound %.3g)",
-                      sy_cpukern_dtype_name(dt), sy_cpu_isa_name(isa), (long long)s.m, (long long)s.n,
-                      (long long)s.k, (long long)(i / s.n), (long long)(i % s.n), y[i], ref[i], tol[i]);
+            CHECK_MSG(0, "%s%s %s m=%lld n=%lld k=%lld: y[%lld,%lld] = %.8g, reference %.8g (bound %.3g)",
+                      sy_cpukern_dtype_name(dt), mode, sy_cpu_isa_name(isa), (long long)s.m, (long long)s.n,
+                      (long long)s.k, (long long)(i / s.n), (long long)(i % s.n), y[i], ref[i], bound);
         }
-        if (block && !(fabs(y[i] - refq[i]) <= tolq[i])) {
+        if (block && !exact && !(fabs(y[i] - refq[i]) <= tolq[i])) {
             bad++;
             CHECK_MSG(0, "%s %s m=%lld n=%lld k=%lld: y[%lld,%lld] = %.8g, with q8 activations %.8g (bound %.3g)",
                       sy_cpukern_dtype_name(dt), sy_cpu_isa_name(isa), (long long)s.m, (long long)s.n,
@@ -67,13 +70,21 @@ static void test_all_paths(void) {
         for (int dt = 0; dt < SY_CPUKERN_DTYPE_COUNT; dt++) {
             const shape *sh = dt >= SY_CPUKERN_Q8_0 ? shapes_block : shapes_float;
             size_t n = dt >= SY_CPUKERN_Q8_0 ? sizeof shapes_block / sizeof *sh : sizeof shapes_float / sizeof *sh;
-            int bad = 0;
-            for (size_t i = 0; i < n; i++) bad += run_case((sy_cpukern_dtype)dt, (sy_cpu_isa)isa, sh[i], (int)(i & 1), NULL);
-            printf("  %-10s %-5s %zu shapes: %s\n", sy_cpu_isa_name((sy_cpu_isa)isa),
-                   sy_cpukern_dtype_name((sy_cpukern_dtype)dt), n, bad ? "FAILED" : "ok");
+            for (int exact = 0; exact <= (dt >= SY_CPUKERN_Q8_0); exact++) {
+                int bad = 0;
+                for (size_t i = 0; i < n; i++)
+                    bad += run_case((sy_cpukern_dtype)dt, (sy_cpu_isa)isa, sh[i], (int)(i & 1), exact, NULL);
+                printf("  %-10s %-5s%s %zu shapes: %s\n", sy_cpu_isa_name((sy_cpu_isa)isa),
+                       sy_cpukern_dtype_name((sy_cpukern_dtype)dt), exact ? " exact" : "", n, bad ? "FAILED" : "ok");
+            }
         }
     }
 }
+
+// Variants: every dtype with the default activations (v < SY_CPUKERN_DTYPE_COUNT), then the
+// block dtypes in exact mode.
+#define N_VARIANTS (SY_CPUKERN_DTYPE_COUNT + 3)
+static int variant_dtype(int v) { return v < SY_CPUKERN_DTYPE_COUNT ? v : v - 3; }
 
 // Same inputs through NULL (caller thread), a 1-thread and a 2-thread pool: identical bytes.
 static void test_threads_identical(void) {
@@ -84,8 +95,9 @@ static void test_threads_identical(void) {
     CHECK_OK(sy_cpukern_pool_create(3, 0, &k3)); // workers sleep at once: every job wakes them
     const shape cases[] = {{1, 1000, 576}, {17, 200, 576}, {128, 70, 192}};
     for (int isa = SY_CPU_ISA_SCALAR; isa <= (int)sy_cpu_isa_detect(); isa++)
-        for (int dt = 0; dt < SY_CPUKERN_DTYPE_COUNT; dt++)
+        for (int v = 0; v < N_VARIANTS; v++)
             for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+                const int dt = variant_dtype(v), exact = v >= SY_CPUKERN_DTYPE_COUNT;
                 shape s = cases[c];
                 size_t row = sy_cpukern_row_bytes((sy_cpukern_dtype)dt, s.k);
                 uint8_t *w = calloc((size_t)s.n, row);
@@ -101,14 +113,14 @@ static void test_threads_identical(void) {
                     sy_cpukern_linear_args a = {.dtype = (sy_cpukern_dtype)dt, .m = s.m, .n = s.n, .k = s.k, .x = x,
                                                 .w = w, .y = y[t], .scratch = scratch, .isa = (sy_cpu_isa)isa,
                                                 .pool_flags = t == 2 ? PTHREADPOOL_FLAG_YIELD_WORKERS : 0,
-                                                .kpool = kpools[t]};
+                                                .kpool = kpools[t], .exact = exact};
                     CHECK_OK(sy_cpukern_linear(&a, pools[t]));
                 }
                 int same = 1;
                 for (int t = 1; t < 5; t++) same &= !memcmp(y[0], y[t], sizeof(float) * (size_t)(s.m * s.n));
                 CHECK_MSG(same,
-                          "%s %s m=%lld: results differ between thread counts",
-                          sy_cpu_isa_name((sy_cpu_isa)isa), sy_cpukern_dtype_name((sy_cpukern_dtype)dt), (long long)s.m);
+                          "%s %s%s m=%lld: results differ between thread counts", sy_cpu_isa_name((sy_cpu_isa)isa),
+                          sy_cpukern_dtype_name((sy_cpukern_dtype)dt), exact ? " exact" : "", (long long)s.m);
                 free(w), free(wf), free(x), free(scratch);
                 for (int t = 0; t < 5; t++) free(y[t]);
             }
@@ -120,7 +132,8 @@ static void test_threads_identical(void) {
 
 // A GEMM row equals the GEMV of that row (same per-element operation sequence).
 static void test_gemm_rows_match_gemv(void) {
-    for (int dt = 0; dt < SY_CPUKERN_DTYPE_COUNT; dt++) {
+    for (int v = 0; v < N_VARIANTS; v++) {
+        const int dt = variant_dtype(v), exact = v >= SY_CPUKERN_DTYPE_COUNT;
         const int64_t m = 9, n = 21, k = 320;
         uint8_t *w = calloc((size_t)n, sy_cpukern_row_bytes((sy_cpukern_dtype)dt, k));
         float *wf = malloc(sizeof(float) * n * k), *x = malloc(sizeof(float) * m * k);
@@ -129,14 +142,14 @@ static void test_gemm_rows_match_gemv(void) {
         ck_random_weights((sy_cpukern_dtype)dt, n, k, w, wf);
         for (int64_t i = 0; i < m * k; i++) x[i] = ck_uniform(-1.0f, 1.0f);
         sy_cpukern_linear_args a = {.dtype = (sy_cpukern_dtype)dt, .m = m, .n = n, .k = k, .x = x, .w = w, .y = y,
-                                    .scratch = scratch};
+                                    .scratch = scratch, .exact = exact};
         CHECK_OK(sy_cpukern_linear(&a, NULL));
         for (int64_t r = 0; r < m; r++) {
             sy_cpukern_linear_args g = a;
             g.m = 1, g.x = x + r * k, g.y = y1;
             CHECK_OK(sy_cpukern_linear(&g, NULL));
-            CHECK_MSG(!memcmp(y1, y + r * n, sizeof y1), "%s: GEMM row %lld differs from its GEMV",
-                      sy_cpukern_dtype_name((sy_cpukern_dtype)dt), (long long)r);
+            CHECK_MSG(!memcmp(y1, y + r * n, sizeof y1), "%s%s: GEMM row %lld differs from its GEMV",
+                      sy_cpukern_dtype_name((sy_cpukern_dtype)dt), exact ? " exact" : "", (long long)r);
         }
         free(w), free(wf), free(x), free(y), free(scratch);
     }

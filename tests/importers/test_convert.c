@@ -87,6 +87,49 @@ static void test_valid(void) {
     }
 }
 
+// Runs 3 tokens on portable; copies the logits into out (up to 3 * V floats); returns their rows.
+static int64_t logits_rows(sy_graph *g, float *out) {
+    sy_program *p = NULL;
+    sy_config *c = NULL;
+    sy_runtime *rt = NULL;
+    int64_t rows = -1, ids[3] = {1, 5, 31}, pos[3] = {0, 1, 2};
+    sy_tensor ti = {.data = ids, .dtype = SY_DTYPE_I64, .rank = 2, .dims = {1, 3}};
+    sy_tensor tp = {.data = pos, .dtype = SY_DTYPE_I64, .rank = 1, .dims = {3}};
+    sy_tensor lo;
+    if (sy_program_from_graph(g, &p) == SY_OK && sy_config_create(&c) == SY_OK &&
+        sy_config_set_backends(c, "portable") == SY_OK && sy_runtime_create(p, c, &rt) == SY_OK &&
+        sy_runtime_set_input(rt, "input_ids", &ti) == SY_OK && sy_runtime_set_input(rt, "cache_position", &tp) == SY_OK &&
+        sy_runtime_execute(rt) == SY_OK && sy_runtime_get_output(rt, "logits", &lo) == SY_OK && lo.rank == 3 &&
+        lo.dims[1] <= 3 && lo.dims[2] == V) {
+        rows = lo.dims[1];
+        memcpy(out, lo.data, sizeof(float) * (size_t)(rows * V));
+    }
+    sy_runtime_destroy(rt);
+    sy_config_destroy(c);
+    sy_program_destroy(p);
+    return rows;
+}
+
+// logits_last_only (convert --logits last): logits [1, 1, V] equal to the last row of the full ones.
+static void test_logits_last(void) {
+    tiny t = {0};
+    sy_gguf_convert_options o = {.max_seq_len = 16};
+    sy_graph *all = NULL, *last = NULL;
+    static float la[3 * V], ll[3 * V];
+    CHECK_OK(convert(&t, &o, &all));
+    o.logits_last_only = 1;
+    CHECK_OK(convert(&t, &o, &last));
+    if (all && last) {
+        CHECK(logits_rows(all, la) == 3);
+        CHECK(logits_rows(last, ll) == 1);
+        int bad = 0;
+        for (int i = 0; i < V; i++) bad += fabsf(ll[i] - la[2 * V + i]) > 1e-5f * (1.0f + fabsf(la[2 * V + i]));
+        CHECK_MSG(bad == 0, "%d logits of the last-only program differ from the last row", bad);
+    }
+    sy_graph_destroy(all);
+    sy_graph_destroy(last);
+}
+
 static void expect(const tiny *t, sy_status status, const char *needle) {
     sy_gguf_convert_options o = {.max_seq_len = 16};
     sy_graph *g = NULL;
@@ -170,6 +213,7 @@ static void test_cli_no_partial_output(void) {
 
 int main(void) {
     RUN(test_valid);
+    RUN(test_logits_last);
     RUN(test_bad_inputs);
     RUN(test_requantize_refuses_odd_rows);
     RUN(test_cli_no_partial_output);

@@ -111,3 +111,18 @@ def test_greedy_text_matches_transformers(setup):
     ids = [int(i) for i in setup["tok"](RAW_PROMPTS[0])["input_ids"]]
     ref = _reference(setup, ids)
     assert res.stdout.decode().rstrip("\n") == setup["tok"].decode(ref, skip_special_tokens=True)
+
+
+def test_inspect_cuts_long_metadata(setup):
+    """`inspect` prints the converted program's metadata one line each, the tokenizer's
+    vocabulary (megabytes) cut with its size named; --metadata prints it whole."""
+    short = subprocess.run([CLI, "inspect", str(setup["syp"])], capture_output=True, text=True, check=True).stdout
+    line = next(l for l in short.splitlines() if l.strip().startswith("tokenizer.json"))
+    assert "--metadata prints it whole" in line and len(line) < 300, line[:400]
+    n = int(line.rsplit("(", 1)[1].split()[0])
+    assert n > 1_000_000  # 49152 tokens and their merges
+    template = next(l for l in short.splitlines() if l.strip().startswith("tokenizer.chat_template"))
+    assert "\\n" in template  # newlines escaped: one line
+    whole = subprocess.run([CLI, "inspect", str(setup["syp"]), "--metadata"], capture_output=True, text=True,
+                           check=True).stdout
+    assert len(whole.encode()) > len(short.encode()) + n - 1000  # n counts bytes

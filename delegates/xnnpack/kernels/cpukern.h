@@ -17,7 +17,9 @@
 // Block-dtype weights are multiplied against activations quantised to q8 per 32-block (integer
 // dot products: VNNI vpdpbusd, AVX2 maddubs); the result is the exact dot product of the
 // dequantised weights with the dequantised activations, up to f32 rounding of per-block sums.
-// f32 / f16 weights use f32 FMAs.
+// In exact mode (args.exact) they are dequantised block by block in registers and multiplied
+// with the f32 activations instead, as the portable reference does. f32 / f16 weights use f32
+// FMAs.
 //
 // Weights are read in place (no packing: measured not to pay on a bandwidth-bound GEMV, see
 // benchmarks/vs_llamacpp/README.md). Work is split over rows of W (GEMV) or (row tile, column
@@ -83,6 +85,9 @@ typedef struct sy_cpukern_linear_args {
     const sy_cpukern_q8x *xq; // block dtypes, optional: (m, k/32) activations already quantised
                               // (sy_cpukern_rmsnorm_quantize); then x and scratch are not used
     sy_cpukern_pool *kpool;   // optional: run on this pool instead of the pthreadpool argument
+    int exact; // block dtypes: 1 multiplies the f32 activations with the dequantised weights in
+               // f32 (the portable reference's arithmetic up to summation order; x used, no
+               // scratch); 0 quantises the activations to q8 first (integer dot products)
 } sy_cpukern_linear_args;
 
 /// One fused gate/up call for a single token (see sy_cpukern_gate_up_silu).

@@ -25,7 +25,8 @@ typedef void (*sy_ck_quantize_fn)(const float *x, int64_t k, sy_cpukern_q8x *xq)
 
 /// The kernels of one ISA; NULL entries fall back to the next lower ISA's.
 typedef struct sy_ck_isa_kernels {
-    sy_ck_tile_fn tile[SY_CPUKERN_DTYPE_COUNT];
+    sy_ck_tile_fn tile[SY_CPUKERN_DTYPE_COUNT];      // block dtypes: against q8 activations (xq)
+    sy_ck_tile_fn tile_f32x[SY_CPUKERN_DTYPE_COUNT]; // block dtypes: against f32 activations (x)
     sy_ck_quantize_fn quantize; // one row of k (multiple of 32)
 } sy_ck_isa_kernels;
 
@@ -36,8 +37,9 @@ extern const sy_ck_isa_kernels sy_ck_avx2_kernels;
 extern const sy_ck_isa_kernels sy_ck_avx512vnni_kernels;
 #endif
 
-/// The resolved kernels for `isa` (never AUTO), lower ISAs filling gaps.
-void sy_ck_kernels_for(sy_cpu_isa isa, sy_ck_tile_fn tiles_out[SY_CPUKERN_DTYPE_COUNT],
+/// The resolved kernels for `isa` (never AUTO), lower ISAs filling gaps: tiles against q8
+/// activations (f32x 0) or f32 ones (f32x 1; f32 and f16 weights are the same in both).
+void sy_ck_kernels_for(sy_cpu_isa isa, int f32x, sy_ck_tile_fn tiles_out[SY_CPUKERN_DTYPE_COUNT],
                        sy_ck_quantize_fn *quantize_out);
 
 /// Runs fn(ctx, t) for t in [0, n_tiles) on the kernel pool (NULL: the caller).

@@ -88,7 +88,7 @@ sy_status sy_cpu_isa_check(sy_cpu_isa isa) {
     return SY_OK;
 }
 
-void sy_ck_kernels_for(sy_cpu_isa isa, sy_ck_tile_fn tiles_out[SY_CPUKERN_DTYPE_COUNT],
+void sy_ck_kernels_for(sy_cpu_isa isa, int f32x, sy_ck_tile_fn tiles_out[SY_CPUKERN_DTYPE_COUNT],
                        sy_ck_quantize_fn *quantize_out) {
     // AVX-512 without VNNI has no kernels of its own: 512-bit f32/f16 FMA tiles measured 15-30 %
     // slower than the AVX2 ones on Zen 4 (which splits 512-bit ops in two), see the git history
@@ -105,7 +105,7 @@ void sy_ck_kernels_for(sy_cpu_isa isa, sy_ck_tile_fn tiles_out[SY_CPUKERN_DTYPE_
     for (int c = 0; c < 3; c++) {
         if (!chain[c]) continue;
         for (int d = 0; d < SY_CPUKERN_DTYPE_COUNT; d++)
-            if (!tiles_out[d]) tiles_out[d] = chain[c]->tile[d];
+            if (!tiles_out[d]) tiles_out[d] = f32x && d > SY_CPUKERN_F16 ? chain[c]->tile_f32x[d] : chain[c]->tile[d];
         if (!*quantize_out) *quantize_out = chain[c]->quantize;
     }
 }
@@ -192,7 +192,7 @@ sy_status sy_cpukern_quantize_q8(const float *x, int64_t m, int64_t k, sy_cpuker
     SY_TRY(sy_cpu_isa_check(isa));
     sy_ck_tile_fn tiles[SY_CPUKERN_DTYPE_COUNT];
     sy_ck_quantize_fn q;
-    sy_ck_kernels_for(isa, tiles, &q);
+    sy_ck_kernels_for(isa, 0, tiles, &q);
     for (int64_t r = 0; r < m; r++) q(x + r * k, k, xq + r * (k / SY_CPUKERN_BLOCK));
     return SY_OK;
 }
@@ -202,9 +202,9 @@ static sy_status check_linear(const sy_cpukern_linear_args *a) {
     SY_TRY(sy_cpukern_weight_check(a->dtype, a->n, a->k, a->name));
     const char *what = a->name && *a->name ? a->name : "(unnamed)";
     SY_CHECK(a->m > 0, SY_ERR_SHAPE, "linear with weight '%s': %lld activation rows", what, (long long)a->m);
-    int pre = is_block(a->dtype) && a->xq;
+    int pre = is_block(a->dtype) && a->xq && !a->exact;
     SY_CHECK((a->x || pre) && a->w && a->y, SY_ERR_INVALID_ARGUMENT, "linear with weight '%s': NULL x, w or y", what);
-    SY_CHECK(pre || !sy_cpukern_linear_scratch_bytes(a->dtype, a->m, a->k) || a->scratch, SY_ERR_INVALID_ARGUMENT,
+    SY_CHECK(pre || a->exact || !sy_cpukern_linear_scratch_bytes(a->dtype, a->m, a->k) || a->scratch, SY_ERR_INVALID_ARGUMENT,
              "linear with weight '%s' (%s): needs %zu scratch bytes for the quantised activations, got none",
              what, sy_cpukern_dtype_name(a->dtype), sy_cpukern_linear_scratch_bytes(a->dtype, a->m, a->k));
     return SY_OK;
@@ -217,14 +217,15 @@ sy_status sy_cpukern_linear(const sy_cpukern_linear_args *a, pthreadpool_t pool)
     tile_task t;
     sy_ck_tile_fn tiles[SY_CPUKERN_DTYPE_COUNT];
     sy_ck_quantize_fn quantize;
-    sy_ck_kernels_for(isa, tiles, &quantize);
+    const int exact = a->exact && is_block(a->dtype);
+    sy_ck_kernels_for(isa, exact, tiles, &quantize);
     t.fn = tiles[a->dtype];
     t.m = a->m, t.n = a->n, t.tiles_n = (a->n + GEMM_TILE_N - 1) / GEMM_TILE_N;
     t.p = (sy_ck_problem){.k = a->k, .x = a->x, .xq = NULL, .w = a->w,
                           .w_row = sy_cpukern_row_bytes(a->dtype, a->k), .bias = a->bias, .y = a->y, .ldy = a->n};
-    if (is_block(a->dtype) && a->xq) {
+    if (is_block(a->dtype) && !exact && a->xq) {
         t.p.xq = a->xq;
-    } else if (is_block(a->dtype)) {
+    } else if (is_block(a->dtype) && !exact) {
         quant_task q = {quantize, a->x, a->k, a->scratch};
         if (a->m == 1)
             quant_row_task(&q, 0);

@@ -67,7 +67,7 @@ sy_status sy_cpukern_gate_up_silu(const sy_cpukern_gate_up_args *a, pthreadpool_
     SY_TRY(sy_cpu_isa_check(isa));
     sy_ck_tile_fn tiles[SY_CPUKERN_DTYPE_COUNT];
     sy_ck_quantize_fn quantize;
-    sy_ck_kernels_for(isa, tiles, &quantize);
+    sy_ck_kernels_for(isa, 0, tiles, &quantize);
     gate_up_task t = {.fn = tiles[a->dtype], .w_gate = a->w_gate, .w_up = a->w_up, .h = a->h, .n = a->n};
     t.p = (sy_ck_problem){.k = a->k, .x = a->x, .xq = a->xq, .w_row = sy_cpukern_row_bytes(a->dtype, a->k),
                           .bias = NULL, .ldy = a->n};

@@ -125,13 +125,21 @@ void sy_cpukern_pool_destroy(sy_cpukern_pool *p) {
 uint32_t sy_cpukern_pool_threads(const sy_cpukern_pool *p) { return p ? p->n_workers + 1 : 1; }
 
 void sy_ck_pool_run(sy_cpukern_pool *p, void (*fn)(void *ctx, size_t tile), void *ctx, size_t n_tiles) {
-    if (!p || !p->n_workers || n_tiles <= 1) {
+    if (!p || !p->n_workers || n_tiles <= 1 || n_tiles >= UINT32_MAX) { // tile numbers are 32-bit
         for (size_t t = 0; t < n_tiles; t++) fn(ctx, t);
         return;
     }
-    // The previous job is complete (done == its n_tiles), so no worker touches these any more
-    // except to read them and fail its claim.
-    uint32_t gen = (uint32_t)(atomic_load(&p->state) >> 32) + 1;
+    // Close the previous job before writing the new one's parameters. Its tiles are all claimed
+    // and done, but a worker may have read its state and be about to claim with parameters it
+    // reads after this point: without the close, that claim (a CAS against the old, unchanged
+    // state) succeeded and ran a tile of the new job's context under the old job's count, so the
+    // caller returned while the tile still ran (a crash seen once in ~50 runs of generate). After
+    // the close every claim against the old state fails; the exchange orders the claims that
+    // came before it ahead of the parameter stores below.
+    // (No claim succeeds between the load and the exchange: the old job has no tile left.)
+    const uint64_t old = atomic_load(&p->state);
+    atomic_exchange(&p->state, old | UINT64_C(0xffffffff)); // tile 2^32-1: past any job's end
+    const uint32_t gen = (uint32_t)(old >> 32) + 1;
     atomic_store_explicit(&p->fn, fn, memory_order_relaxed);
     atomic_store_explicit(&p->ctx, ctx, memory_order_relaxed);
     atomic_store_explicit(&p->n_tiles, n_tiles, memory_order_relaxed);

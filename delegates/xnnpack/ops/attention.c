@@ -179,10 +179,10 @@ void sy_xnn_attention_run(const sy_xnn_attention *a, pthreadpool_t pool, size_t 
     const size_t grouped = (size_t)(a->batch * a->kv_heads) * blocks;
     if (a->q_heads == a->kv_heads || grouped >= 2 * threads) {
         pthreadpool_parallelize_3d(pool, task_group, (void *)a, (size_t)a->batch,
-                                   (size_t)a->kv_heads, blocks, 0);
+                                   (size_t)a->kv_heads, blocks, a->pool_flags);
     } else {
         pthreadpool_parallelize_3d(pool, task_head, (void *)a, (size_t)a->batch,
-                                   (size_t)a->q_heads, blocks, 0);
+                                   (size_t)a->q_heads, blocks, a->pool_flags);
     }
 }
 
@@ -248,7 +248,12 @@ sy_status sy_xnn_run_sdpa_kv(const sy_xnn_kernel_ctx *ctx) {
         .v_cache = vc->data,
         .out = ctx->out[0].data,
         .stats = ctx->scratch,
+        .pool_flags = ctx->be->pool_flags,
     };
-    sy_xnn_attention_run(&a, ctx->be->pool, ctx->be->threads);
+    // Little work (a decode step over a short cache: under 1M multiply-adds) runs on the caller:
+    // pthreadpool's wait for every worker to check in costs more than that on a loaded machine.
+    const int64_t work = a.batch * a.q_heads * a.tokens * (a.start + a.tokens) * a.head_dim;
+    const int inline_run = work < (INT64_C(1) << 20);
+    sy_xnn_attention_run(&a, inline_run ? NULL : ctx->be->pool, inline_run ? 1 : ctx->be->threads);
     return SY_OK;
 }

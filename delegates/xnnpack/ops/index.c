@@ -8,6 +8,7 @@
 // checked before anything is written, so a failing call leaves the output as it was (as the
 // portable kernels do), and the copy itself runs on the pool in ~64 KiB tasks.
 
+#include <math.h>
 #include <string.h>
 
 #include "delegates/xnnpack/internal.h"
@@ -45,7 +46,95 @@ static void run_index_copy(const sy_xnn_kernel_ctx *ctx, index_job *j) {
     const int64_t per = (int64_t)(65536 / j->block);
     j->rows_per_task = per < 1 ? 1 : per;
     const size_t tasks = (size_t)((j->rows + j->rows_per_task - 1) / j->rows_per_task);
-    pthreadpool_parallelize_1d(ctx->be->pool, index_rows, j, tasks, 0);
+    pthreadpool_parallelize_1d(ctx->be->pool, index_rows, j, tasks, ctx->be->pool_flags);
+}
+
+// --- dequantising rows (embedding of a block-quantised table; f16 for completeness) ---
+
+static float half_to_float(const uint8_t *p) {
+    const uint32_t h = (uint32_t)p[0] | ((uint32_t)p[1] << 8);
+    const uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, man = h & 0x3ffu;
+    uint32_t bits;
+    if (exp == 0x1fu) {
+        bits = sign | 0x7f800000u | (man << 13); // inf / NaN
+    } else if (exp != 0) {
+        bits = sign | ((exp + 112u) << 23) | (man << 13);
+    } else {
+        float f = ldexpf((float)man, -24); // zero and subnormals: exact in f32
+        memcpy(&bits, &f, 4);
+        bits |= sign;
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+void sy_xnn_dequantize_row(sy_dtype dtype, const void *src, int64_t n, float *dst) {
+    const uint8_t *p = src;
+    if (dtype == SY_DTYPE_F16) {
+        for (int64_t i = 0; i < n; i++) dst[i] = half_to_float(p + 2 * i);
+        return;
+    }
+    const size_t bb = sy_dtype_block_bytes(dtype);
+    for (int64_t b = 0; b < n / 32; b++, p += bb, dst += 32) {
+        const float d = half_to_float(p);
+        if (dtype == SY_DTYPE_Q8_0) {
+            for (int j = 0; j < 32; j++) dst[j] = d * (float)(int8_t)p[2 + j];
+            continue;
+        }
+        const int q41 = dtype == SY_DTYPE_Q4_1;
+        const float m = q41 ? half_to_float(p + 2) : 0.0f;
+        const uint8_t *qs = p + (q41 ? 4 : 2);
+        const int off = q41 ? 0 : 8;
+        for (int j = 0; j < 16; j++) {
+            dst[j] = d * (float)((int)(qs[j] & 0x0fu) - off) + m;
+            dst[j + 16] = d * (float)((int)(qs[j] >> 4) - off) + m;
+        }
+    }
+}
+
+typedef struct dequant_job {
+    const char *table; // (V, row bytes)
+    float *dst;        // (n, dim)
+    const void *index;
+    int index_i64;
+    sy_dtype dtype;
+    int64_t dim, n, rows_per_task;
+    size_t row_bytes;
+} dequant_job;
+
+static void dequant_rows(void *p, size_t task) {
+    const dequant_job *j = p;
+    const int64_t r0 = (int64_t)task * j->rows_per_task;
+    const int64_t r1 = r0 + j->rows_per_task < j->n ? r0 + j->rows_per_task : j->n;
+    for (int64_t r = r0; r < r1; r++) {
+        const int64_t id = load_index(j->index, j->index_i64, r);
+        sy_xnn_dequantize_row(j->dtype, j->table + (size_t)id * j->row_bytes, j->dim, j->dst + r * j->dim);
+    }
+}
+
+static void run_dequant_embedding(const sy_xnn_kernel_ctx *ctx) {
+    const sy_tensor *table = &ctx->in[0], *ids = &ctx->in[1];
+    dequant_job j = {
+        .table = table->data,
+        .dst = ctx->out[0].data,
+        .index = ids->data,
+        .index_i64 = ids->dtype == SY_DTYPE_I64,
+        .dtype = table->dtype,
+        .dim = table->dims[1],
+        .n = sy_tensor_numel(ids),
+        .row_bytes = sy_dtype_row_bytes(table->dtype, table->dims[1]),
+    };
+    if (j.n == 0 || j.dim == 0) return;
+    const int64_t per = 16384 / j.dim; // ~64 KiB of f32 output per task
+    j.rows_per_task = per < 1 ? 1 : per;
+    pthreadpool_parallelize_1d(ctx->be->pool, dequant_rows, &j,
+                               (size_t)((j.n + j.rows_per_task - 1) / j.rows_per_task), ctx->be->pool_flags);
+}
+
+static int table_dtype_ok(const sy_value_info *t) {
+    if (t->dtype == SY_DTYPE_F32) return 1;
+    return sy_dtype_is_block(t->dtype) && t->rank == 2 && t->dims[1] % sy_dtype_block_elems(t->dtype) == 0;
 }
 
 static int index_dtype_ok(const sy_value_info *v) {
@@ -60,9 +149,11 @@ int sy_xnn_supports_embedding(const sy_graph_view *graph, const sy_node_info *no
     if (!table || !ids || node->n_outputs != 1)
         return sy_xnn_refuse(reason, reason_size, "embedding needs table and ids");
     const sy_value_info *y = &graph->values[node->outputs[0]];
-    if (table->dtype != SY_DTYPE_F32 || y->dtype != SY_DTYPE_F32) {
-        return sy_xnn_refuse(reason, reason_size, "dtype %s not supported (embedding needs an f32 table)",
-                          sy_dtype_name(table->dtype != SY_DTYPE_F32 ? table->dtype : y->dtype));
+    if (!table_dtype_ok(table) || y->dtype != SY_DTYPE_F32) {
+        return sy_xnn_refuse(reason, reason_size,
+                          "dtype %s not supported (embedding needs an f32 table, or a q8_0, q4_0 or "
+                          "q4_1 one, and f32 output)",
+                          sy_dtype_name(y->dtype != SY_DTYPE_F32 ? y->dtype : table->dtype));
     }
     if (!index_dtype_ok(ids)) return sy_xnn_refuse(reason, reason_size, "embedding ids must be i32 or i64");
     if (table->rank != 2) return sy_xnn_refuse(reason, reason_size, "embedding needs a [V, D] table");
@@ -73,6 +164,10 @@ sy_status sy_xnn_run_embedding(const sy_xnn_kernel_ctx *ctx) {
     const sy_tensor *table = &ctx->in[0], *ids = &ctx->in[1]; // table [V, D], ids [...]
     const int64_t v = table->dims[0], n = sy_tensor_numel(ids);
     // ids were checked against [0, V) by the op's data check (the host's check_node_data)
+    if (table->dtype != SY_DTYPE_F32) {
+        run_dequant_embedding(ctx);
+        return SY_OK;
+    }
     index_job j = {
         .src = table->data,
         .dst = ctx->out[0].data, // [..., D]

@@ -73,7 +73,7 @@ static void run_gather(const sy_xnn_kernel_ctx *ctx, gather_job *j) {
     int64_t per = (int64_t)(65536 / ((size_t)j->row_len * j->elem));
     j->rows_per_task = per < 1 ? 1 : per;
     const size_t tasks = (size_t)((j->rows + j->rows_per_task - 1) / j->rows_per_task);
-    pthreadpool_parallelize_1d(ctx->be->pool, gather_rows, j, tasks, 0);
+    pthreadpool_parallelize_1d(ctx->be->pool, gather_rows, j, tasks, ctx->be->pool_flags);
 }
 
 static void strides_of(const sy_tensor *t, int64_t *strides) {
@@ -307,7 +307,7 @@ sy_status sy_xnn_run_concat(const sy_xnn_kernel_ctx *ctx) {
     for (uint32_t i = j.axis + 1; i < y->rank; i++) j.inner *= y->dims[i];
     j.out_row = y->dims[j.axis] * j.inner;
     if (outer == 0 || j.out_row == 0) return SY_OK;
-    pthreadpool_parallelize_1d(ctx->be->pool, concat_outer, &j, (size_t)outer, 0);
+    pthreadpool_parallelize_1d(ctx->be->pool, concat_outer, &j, (size_t)outer, ctx->be->pool_flags);
     return SY_OK;
 }
 
