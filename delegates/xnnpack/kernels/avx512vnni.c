@@ -7,6 +7,7 @@
 #if defined(__x86_64__) || defined(_M_X64)
 
 #include <immintrin.h>
+#include <string.h>
 
 #include "delegates/xnnpack/kernels/cpukern_internal.h"
 
@@ -34,7 +35,11 @@ QK_TILE_FN(tile_q4_1, 2)
 // then 16-31), whatever micro-tile it falls in.
 
 static inline __attribute__((always_inline)) void bk16_dequant(const uint8_t *blk, int kind, __m512 w[2]) {
-    const __m512 d = _mm512_set1_ps(qk_f16(blk));
+    // the block's f16 scale (and q4_1's min right after it) in one 4-byte load and conversion
+    uint32_t dm;
+    memcpy(&dm, blk, 4);
+    const __m512 dmv = _mm512_castps128_ps512(_mm_cvtph_ps(_mm_cvtsi32_si128((int)dm)));
+    const __m512 d = _mm512_permutexvar_ps(_mm512_setzero_si512(), dmv);
     if (kind == SY_CPUKERN_Q8_0) {
         for (int s = 0; s < 2; s++) {
             __m128i q = _mm_loadu_si128((const __m128i *)(const void *)(blk + 2 + 16 * s));
@@ -43,7 +48,8 @@ static inline __attribute__((always_inline)) void bk16_dequant(const uint8_t *bl
         return;
     }
     const __m512 iota = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    const __m512 c = kind == SY_CPUKERN_Q4_1 ? _mm512_set1_ps(qk_f16(blk + 2)) : _mm512_mul_ps(d, _mm512_set1_ps(-8.0f));
+    const __m512 c = kind == SY_CPUKERN_Q4_1 ? _mm512_permutexvar_ps(_mm512_set1_epi32(1), dmv)
+                                             : _mm512_mul_ps(d, _mm512_set1_ps(-8.0f));
     const __m512 table = _mm512_fmadd_ps(iota, d, c); // value of each quant 0..15
     const __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(blk + (kind == SY_CPUKERN_Q4_1 ? 4 : 2))));
     w[0] = _mm512_permutexvar_ps(q, table);                        // low nibbles: elements 0-15
