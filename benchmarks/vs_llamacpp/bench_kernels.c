@@ -58,6 +58,7 @@ typedef struct run_cfg {
     double ms;
     uint32_t flags;
     int kpool; // use the kernels' own pool instead of pthreadpool
+    int exact; // block dtypes: f32 activations (args.exact), not q8
 } run_cfg;
 
 // Seconds per call (best and median of 5 timed batches of ~ms/5 each) for calls cycling over
@@ -126,7 +127,8 @@ static void bench_dtype(const run_cfg *c, sy_cpukern_dtype dt, const int *thread
             sy_cpukern_pool *kp = NULL;
             if (threads[t] > 1 && c->kpool) sy_cpukern_pool_create((uint32_t)threads[t], 50, &kp);
             sy_cpukern_linear_args a = {.dtype = dt, .m = 1, .n = sh->n, .k = sh->k, .x = x, .w = w[0], .y = y,
-                                        .scratch = scratch, .isa = c->isa, .pool_flags = c->flags, .kpool = kp};
+                                        .scratch = scratch, .isa = c->isa, .pool_flags = c->flags, .kpool = kp,
+                                        .exact = c->exact};
             double med, best = time_linear(c, a, w, copies, pool, &med, NULL);
             double gbs = (double)bytes / best / 1e9, gbs_med = (double)bytes / med / 1e9;
             double cmed, ccpu, cbest = time_linear(c, a, w, 1, pool, &cmed, &ccpu); // one copy: cache resident
@@ -228,7 +230,8 @@ static void bench_decode_step(const run_cfg *c, sy_cpukern_dtype dt, int threads
         for (int l = 0; l <= LAYERS * PER; l++) {
             int64_t n = l < LAYERS * PER ? nk[l % PER][0] : 49152, k = l < LAYERS * PER ? nk[l % PER][1] : 576;
             sy_cpukern_linear_args a = {.dtype = dt, .m = 1, .n = n, .k = k, .x = x, .w = w[l], .y = y,
-                                        .scratch = xq, .isa = c->isa, .pool_flags = c->flags, .kpool = kp};
+                                        .scratch = xq, .isa = c->isa, .pool_flags = c->flags, .kpool = kp,
+                                        .exact = c->exact};
             sy_cpukern_linear(&a, pool);
         }
         double dtm = bw_now() - t0;
@@ -285,9 +288,13 @@ int main(int argc, char **argv) {
             c.kpool = 1;
             continue;
         }
+        if (!strcmp(a, "--exact")) {
+            c.exact = 1;
+            continue;
+        }
         if (!v) {
             fprintf(stderr, "usage: bench_cpukern [--isa NAME] [--threads 1|2|1,2] [--ms N] [--dtype NAME] "
-                            "[--load N] [--yield] [--kpool] [--decode-step N]\n");
+                            "[--load N] [--yield] [--kpool] [--exact] [--decode-step N]\n");
             return 2;
         }
         i++;

@@ -60,6 +60,8 @@ def switchyard_round(a, program, threads, tmp):
     cmd = [a.switchyard, "bench", program, "--backends", a.backends, "--prompt-len", str(a.prompt_len),
            "--decode", str(a.decode), "--iters", str(a.iters), "--warmup", "1", "--no-check", "--quiet",
            "--option", f"xnnpack.threads={threads}", "--json", out_json]
+    for opt in a.option:
+        cmd += ["--option", opt]
     run(cmd)
     with open(out_json) as f:
         doc = json.load(f)
@@ -137,6 +139,8 @@ def main():
     p.add_argument("--switchyard", default=os.path.join(build, "tools", "switchyard"))
     p.add_argument("--bwprobe", default=os.path.join(build, "benchmarks", "vs_llamacpp", "sy-bwprobe"))
     p.add_argument("--backends", default="xnnpack,portable")
+    p.add_argument("--option", action="append", default=[],
+                   help="a backend option for switchyard bench, e.g. xnnpack.activations=q8 (repeatable)")
     p.add_argument("--dtypes", default=",".join(DTYPES),
                    help="subset of " + ",".join(DTYPES) + "; 'none' with --random-program runs only that")
     p.add_argument("--threads", default="1,2")

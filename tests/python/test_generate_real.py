@@ -55,7 +55,11 @@ def setup(tmp_path_factory):
     syp = tmp_path_factory.mktemp("real") / "smollm2.syp"
     subprocess.run([CONVERT_CLI, "convert", str(path), "-o", str(syp), "--max-seq-len", "160"], check=True,
                    capture_output=True)
-    return {"tok": tok, "hf": hf, "syp": syp}
+    # the same model with the LM head on the last position only (what generate needs)
+    syp_last = syp.with_name("smollm2-last.syp")
+    subprocess.run([CONVERT_CLI, "convert", str(path), "-o", str(syp_last), "--max-seq-len", "160",
+                    "--logits", "last"], check=True, capture_output=True)
+    return {"tok": tok, "hf": hf, "syp": syp, "syp_last": syp_last}
 
 
 def _prompts(tok):
@@ -90,11 +94,12 @@ def _check(s, ids, ref, got):
     assert len(got) == len(ref), f"{len(got)} tokens vs the reference's {len(ref)}"
 
 
-@pytest.mark.parametrize("backends", ["portable", "xnnpack,portable"])
-def test_greedy_ids_match_transformers(setup, backends):
+@pytest.mark.parametrize("backends,program", [("portable", "syp"), ("xnnpack,portable", "syp"),
+                                              ("xnnpack,portable", "syp_last")])
+def test_greedy_ids_match_transformers(setup, backends, program):
     for name, ids in _prompts(setup["tok"]):
         ref = _reference(setup, ids)
-        res = subprocess.run([CLI, "generate", str(setup["syp"]), "--backends", backends, "--ids",
+        res = subprocess.run([CLI, "generate", str(setup[program]), "--backends", backends, "--ids",
                               "-p", ",".join(map(str, ids)), "-n", str(N_NEW),
                               "--eos", str(setup["tok"].eos_token_id)], capture_output=True)
         assert res.returncode == 0, res.stderr.decode()

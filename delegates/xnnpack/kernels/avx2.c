@@ -49,7 +49,10 @@ static inline __attribute__((always_inline)) void fk_micro(const sy_ck_problem *
     const float *xr[4];
     for (int i = 0; i < mr; i++) xr[i] = p->x + (m + i) * p->k;
     int64_t kk = 0;
+    const uint8_t *tile_end = p->w + (size_t)(n + nr) * p->w_row;
+    const size_t step = (size_t)nr * (f16 ? 16 : 32); // bytes of 8 elements across the rows
     for (; kk + 8 <= p->k; kk += 8) {
+        sy_ck_prefetch_step(tile_end, step, kk / 8);
         __m256 wv[4];
         for (int j = 0; j < nr; j++) wv[j] = load_w(wr[j], f16, kk);
         for (int i = 0; i < mr; i++) {
@@ -106,7 +109,9 @@ static inline __attribute__((always_inline)) void bk_micro(const sy_ck_problem *
         for (int j = 0; j < nr; j++) acc[i][j] = _mm256_setzero_ps();
     const float *xr[4];
     for (int i = 0; i < mr; i++) xr[i] = p->x + (m + i) * p->k;
+    const uint8_t *tile_end = p->w + (size_t)(n + nr) * p->w_row;
     for (int64_t b = 0; b < p->k / SY_CPUKERN_BLOCK; b++) {
+        sy_ck_prefetch_step(tile_end, (size_t)nr * bb, b);
         for (int j = 0; j < nr; j++) {
             __m256 w[4];
             bk_dequant(p->w + (size_t)(n + j) * p->w_row + (size_t)b * bb, kind, w);

@@ -42,6 +42,18 @@ extern const sy_ck_isa_kernels sy_ck_avx512vnni_kernels;
 void sy_ck_kernels_for(sy_cpu_isa isa, int f32x, sy_ck_tile_fn tiles_out[SY_CPUKERN_DTYPE_COUNT],
                        sy_ck_quantize_fn *quantize_out);
 
+/// Software prefetch for a micro-tile's weights. The tile reads rows n..n+nr-1, one contiguous
+/// run of bytes, as nr interleaved streams a few cache lines long: too short for the hardware
+/// prefetchers to train on, so a GEMV streamed from DRAM at a quarter of the read bandwidth.
+/// Each k step of the tile (`step` bytes across its rows) prefetches as many bytes of the run
+/// that follows the tile (`tile_end`: the next tile's rows), SY_CK_PREFETCH_AHEAD bytes further
+/// on, so the next tile's bytes are in flight while this one computes. Prefetches never fault.
+#define SY_CK_PREFETCH_AHEAD 0
+static inline void sy_ck_prefetch_step(const uint8_t *tile_end, size_t step, int64_t i) {
+    const uint8_t *q = tile_end + SY_CK_PREFETCH_AHEAD + (size_t)i * step;
+    for (size_t o = 0; o < step; o += 64) __builtin_prefetch(q + o, 0, 0);
+}
+
 /// Runs fn(ctx, t) for t in [0, n_tiles) on the kernel pool (NULL: the caller).
 void sy_ck_pool_run(sy_cpukern_pool *p, void (*fn)(void *ctx, size_t tile), void *ctx, size_t n_tiles);
 

@@ -53,7 +53,9 @@ static inline __attribute__((always_inline)) void qk_micro(const sy_ck_problem *
     for (int i = 0; i < mr; i++) xb[i] = p->xq + (m + i) * nb;
     const uint8_t *wr[QK_NR];
     for (int j = 0; j < nr; j++) wr[j] = p->w + (size_t)(n + j) * p->w_row;
+    const uint8_t *tile_end = p->w + (size_t)(n + nr) * p->w_row;
     for (int64_t b = 0; b < nb; b++) {
+        sy_ck_prefetch_step(tile_end, (size_t)nr * bb, b);
         __m256i u[QK_NR], sgn[QK_NR];
         float dw[QK_NR], mw[QK_NR];
         for (int j = 0; j < nr; j++) {
