@@ -239,17 +239,20 @@ static sy_status check_subgraph(sy_kernel *k, const sy_subgraph *sg) {
     sy_backend *be = k->be;
     for (uint32_t i = 0; i < sg->n_nodes; i++) {
         if (sg->nodes[i] >= g->n_nodes)
-            return sy_vk_error(be, SY_ERR_INVALID_ARGUMENT, "vulkan: partition node %u is node #%u, but the graph has %u nodes",
-                               i, sg->nodes[i], g->n_nodes);
+            return sy_vk_error(be, SY_ERR_INVALID_ARGUMENT,
+                               "vulkan: partition node %u is node #%u, but the graph has %u nodes", i, sg->nodes[i],
+                               g->n_nodes);
         const sy_node_info *n = &g->nodes[sg->nodes[i]];
         for (uint32_t j = 0; j < n->n_inputs; j++)
             if (n->inputs[j] != SY_NO_VALUE && n->inputs[j] >= g->n_values)
-                return sy_vk_error(be, SY_ERR_INVALID_ARGUMENT, "vulkan: node #%u '%s' input %u refers to value #%u of %u",
-                                   sg->nodes[i], n->name, j, n->inputs[j], g->n_values);
+                return sy_vk_error(be, SY_ERR_INVALID_ARGUMENT,
+                                   "vulkan: node #%u '%s' input %u refers to value #%u of %u", sg->nodes[i], n->name,
+                                   j, n->inputs[j], g->n_values);
         for (uint32_t j = 0; j < n->n_outputs; j++)
             if (n->outputs[j] >= g->n_values)
-                return sy_vk_error(be, SY_ERR_INVALID_ARGUMENT, "vulkan: node #%u '%s' output %u refers to value #%u of %u",
-                                   sg->nodes[i], n->name, j, n->outputs[j], g->n_values);
+                return sy_vk_error(be, SY_ERR_INVALID_ARGUMENT,
+                                   "vulkan: node #%u '%s' output %u refers to value #%u of %u", sg->nodes[i], n->name,
+                                   j, n->outputs[j], g->n_values);
     }
     const uint32_t *lists[3] = {sg->inputs, sg->outputs, sg->states};
     uint32_t counts[3] = {sg->n_inputs, sg->n_outputs, sg->n_states};

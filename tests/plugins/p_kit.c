@@ -97,8 +97,11 @@ static sy_status kit_compile(sy_backend *b, const sy_subgraph *sg, sy_kernel **k
         for (uint32_t i = 0; i <= counts[p] && st == SY_OK; i++) {
             uint32_t l = sy_kit_boundary_local(&k->kp, places[p], i);
             int ok = i == counts[p] ? l == UINT32_MAX
-                                    : l < k->kp.n_values && k->kp.values[l].place == places[p] && k->kp.values[l].index == i;
-            if (!ok) st = h->error(h->host, SY_ERR_INTERNAL, "kit: sy_kit_boundary_local(place %d, %u) is wrong", (int)places[p], i);
+                                    : l < k->kp.n_values && k->kp.values[l].place == places[p] &&
+                                          k->kp.values[l].index == i;
+            if (!ok)
+                st = h->error(h->host, SY_ERR_INTERNAL, "kit: sy_kit_boundary_local(place %d, %u) is wrong",
+                              (int)places[p], i);
         }
     }
     if (st != SY_OK) {
