@@ -46,7 +46,7 @@ float *sy_vk_aux_write(sy_vk_node_ctx *ctx, uint32_t slot, uint32_t binding, uin
     sy_kernel *k = ctx->k;
     sy_vk_value *v = &k->values[k->slots[ctx->first_slot + slot].bind[binding]];
     if (ctx->dry_run || !v->aux || n_floats * 4 > v->dev_bytes) return NULL;
-    v->shape.dims[0] = (int64_t)n_floats;
+    v->aux_floats = n_floats;
     return (float *)((uint8_t *)k->staging_block.mapped + v->up_off);
 }
 
@@ -78,63 +78,48 @@ static int fits(const sy_value_info *vi, const sy_tensor *t) {
     return 1;
 }
 
-static sy_status set_shapes(sy_kernel *k, const sy_exec_args *args) {
+// Checks this call's boundary tensors before any shape rule runs: inputs and states must fit
+// the bounds their buffers were sized at, and have memory where their bytes are read.
+static sy_status check_boundary(sy_kernel *k, const sy_exec_args *args) {
     const sy_graph_view *g = k->graph;
-    for (uint32_t i = 0; i < k->n_values; i++) {
-        sy_vk_value *v = &k->values[i];
-        if (v->aux) {
-            v->shape.dims[0] = 0; // uploads nothing unless its op writes it this call
-            continue;
-        }
-        const sy_value_info *vi = &g->values[v->id];
-        memset(&v->shape, 0, sizeof v->shape);
-        v->shape.dtype = vi->dtype;
-        v->shape.rank = vi->rank;
-        for (uint32_t d = 0; d < vi->rank; d++) v->shape.dims[d] = vi->dims[d];
-        if (v->role == SY_ROLE_CONSTANT) v->shape.data = (void *)vi->data;
-    }
-    for (uint32_t i = 0; i < k->n_inputs; i++) {
-        sy_vk_value *v = &k->values[k->input_local[i]];
+    for (uint32_t i = 0; i < args->n_inputs; i++) {
+        uint32_t l = sy_kit_boundary_local(&k->kp, SY_KIT_INPUT, i);
+        const sy_vk_value *v = &k->values[l];
+        const sy_value_info *vi = &g->values[k->kp.values[l].id];
         const sy_tensor *t = &args->inputs[i];
-        const sy_value_info *vi = &g->values[v->id];
         if (!fits(vi, t)) return shape_error(k, "input", vi, t);
         if (!t->data && (v->on_device || v->host_read) && sy_tensor_numel(t) > 0)
             return sy_vk_error(k->be, SY_ERR_INVALID_ARGUMENT, "vulkan: %s: input '%s' has no data", k->label,
                                vi->name);
-        v->shape = *t;
     }
-    for (uint32_t i = 0; i < k->n_states; i++) {
-        sy_vk_value *v = &k->values[k->state_local[i]];
+    for (uint32_t i = 0; i < args->n_states; i++) {
+        uint32_t l = sy_kit_boundary_local(&k->kp, SY_KIT_STATE, i);
+        const sy_vk_value *v = &k->values[l];
+        const sy_value_info *vi = &g->values[k->kp.values[l].id];
         const sy_tensor *t = &args->states[i];
-        const sy_value_info *vi = &g->values[v->id];
+        if (!fits(vi, t)) return shape_error(k, "state", vi, t); // a resident state's shape feeds the rules
         if (v->owned) continue;
-        if (!fits(vi, t) || sy_tensor_nbytes(t) != v->dev_bytes) return shape_error(k, "state", vi, t);
+        if (sy_tensor_nbytes(t) != v->dev_bytes) return shape_error(k, "state", vi, t);
         if (!t->data)
             return sy_vk_error(k->be, SY_ERR_INVALID_ARGUMENT, "vulkan: %s: state '%s' has no data", k->label,
                                vi->name);
-        v->shape.data = t->data;
     }
-    sy_tensor in_t[SY_VK_MAX_NODE_IO], out_t[SY_VK_MAX_NODE_IO];
-    const sy_host_api *host = k->be->host;
-    for (uint32_t s = 0; s < k->n_steps; s++) {
-        const sy_vk_step *st = &k->steps[s];
-        const sy_node_info *n = &g->nodes[st->node];
-        for (uint32_t j = 0; j < n->n_inputs; j++) {
-            if (st->in[j] == NONE)
-                memset(&in_t[j], 0, sizeof in_t[j]);
-            else
-                in_t[j] = k->values[st->in[j]].shape;
-        }
-        memset(out_t, 0, n->n_outputs * sizeof out_t[0]);
-        SY_VK_TRY(host->infer_node(host->host, g, st->node, in_t, out_t));
-        for (uint32_t j = 0; j < n->n_outputs; j++) {
-            sy_vk_value *v = &k->values[st->out[j]];
-            const sy_value_info *vi = &g->values[v->id];
-            if (!fits(vi, &out_t[j])) return shape_error(k, "output", vi, &out_t[j]);
-            v->shape = out_t[j];
-            v->shape.data = NULL;
-        }
+    return SY_OK;
+}
+
+// This call's shapes: the kit resolves them (boundary tensors from args, constants at their
+// bounds, everything made here through the host's shape rules); each made value must fit the
+// buffer sized at its bound.
+static sy_status set_shapes(sy_kernel *k, const sy_exec_args *args) {
+    SY_VK_TRY(check_boundary(k, args));
+    SY_VK_TRY(sy_kit_resolve_shapes(&k->kp, args));
+    for (uint32_t l = 0; l < k->kp.n_values; l++) {
+        const sy_kit_value *e = &k->kp.values[l];
+        if (e->place != SY_KIT_OUTPUT && e->place != SY_KIT_INTERNAL) continue;
+        const sy_value_info *vi = &k->graph->values[e->id];
+        if (!fits(vi, &k->kp.shapes[l])) return shape_error(k, "output", vi, &k->kp.shapes[l]);
     }
+    for (uint32_t l = k->kp.n_values; l < k->n_values; l++) k->values[l].aux_floats = 0; // unless its op writes it
     return SY_OK;
 }
 
@@ -144,27 +129,31 @@ static sy_status record_steps(sy_kernel *k) {
     return sy_vk_record_steps(k, 0);
 }
 
-// Bytes of a value's device copy at this call's shape.
-static size_t device_bytes(const sy_vk_value *v) {
-    return v->narrow ? (size_t)sy_tensor_numel(&v->shape) * 4 : sy_tensor_nbytes(&v->shape);
+// Bytes of local value l's device copy at this call's shape.
+static size_t device_bytes(const sy_kernel *k, uint32_t l) {
+    const sy_vk_value *v = &k->values[l];
+    if (v->aux) return (size_t)v->aux_floats * 4;
+    const sy_tensor *t = &k->kp.shapes[l];
+    return v->narrow ? (size_t)sy_tensor_numel(t) * 4 : sy_tensor_nbytes(t);
 }
 
 static sy_status stage_uploads(sy_kernel *k, size_t *bytes_out) {
     uint8_t *map = k->staging_block.mapped;
     size_t total = 0;
     for (uint32_t i = 0; i < k->n_values; i++) {
-        sy_vk_value *v = &k->values[i];
+        const sy_vk_value *v = &k->values[i];
         if (v->up_off == VK_WHOLE_SIZE) continue;
-        size_t bytes = device_bytes(v);
+        size_t bytes = device_bytes(k, i);
         if (v->aux) { // already written into staging by its op
             total += bytes;
             continue;
         }
         if (bytes == 0) continue;
+        const void *src = k->kp.shapes[i].data;
         if (v->narrow)
-            SY_VK_TRY(sy_vk_stage_narrow(k, v, v->shape.data, 0, bytes / 4, map + v->up_off));
+            SY_VK_TRY(sy_vk_stage_narrow(k, i, src, 0, bytes / 4, map + v->up_off));
         else
-            memcpy(map + v->up_off, v->shape.data, bytes);
+            memcpy(map + v->up_off, src, bytes);
         total += bytes;
     }
     *bytes_out = total;
@@ -184,7 +173,7 @@ static void record_commands(sy_kernel *k) {
     int any_up = 0;
     for (uint32_t i = 0; i < k->n_values; i++) {
         const sy_vk_value *v = &k->values[i];
-        size_t bytes = v->up_off == VK_WHOLE_SIZE ? 0 : device_bytes(v);
+        size_t bytes = v->up_off == VK_WHOLE_SIZE ? 0 : device_bytes(k, i);
         if (bytes == 0) continue;
         VkBufferCopy region = {.srcOffset = v->up_off, .dstOffset = 0, .size = bytes};
         vkCmdCopyBuffer(cmd, k->staging, k->buffers[v->buffer], 1, &region);
@@ -234,7 +223,7 @@ static void record_commands(sy_kernel *k) {
                   VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
     for (uint32_t i = 0; i < k->n_values; i++) {
         const sy_vk_value *v = &k->values[i];
-        size_t bytes = v->down_off == VK_WHOLE_SIZE ? 0 : device_bytes(v);
+        size_t bytes = v->down_off == VK_WHOLE_SIZE ? 0 : device_bytes(k, i);
         if (bytes == 0) continue;
         VkBufferCopy region = {.srcOffset = 0, .dstOffset = v->down_off, .size = bytes};
         vkCmdCopyBuffer(cmd, k->buffers[v->buffer], k->staging, 1, &region);
@@ -273,25 +262,26 @@ static sy_status submit_and_wait(sy_kernel *k) {
 static sy_status copy_downloads(sy_kernel *k, const sy_exec_args *args, size_t *bytes_out) {
     const uint8_t *map = k->staging_block.mapped;
     size_t total = 0;
-    for (uint32_t i = 0; i < k->n_outputs; i++) {
-        sy_vk_value *v = &k->values[k->output_local[i]];
+    for (uint32_t i = 0; i < args->n_outputs; i++) {
+        uint32_t l = sy_kit_boundary_local(&k->kp, SY_KIT_OUTPUT, i);
+        const sy_vk_value *v = &k->values[l];
+        const sy_tensor *shape = &k->kp.shapes[l];
         sy_tensor *t = &args->outputs[i];
-        size_t bytes = device_bytes(v);
+        size_t bytes = device_bytes(k, l);
         if (bytes && !t->data)
-            return sy_vk_error(k->be, SY_ERR_INVALID_ARGUMENT,
-                               "vulkan: %s: output '%s' has no "
-                               "memory",
-                               k->label, k->graph->values[v->id].name);
+            return sy_vk_error(k->be, SY_ERR_INVALID_ARGUMENT, "vulkan: %s: output '%s' has no memory", k->label,
+                               sy_vk_value_name(k, l));
         if (bytes) memcpy(t->data, map + v->down_off, bytes);
-        t->dtype = v->shape.dtype;
-        t->rank = v->shape.rank;
-        memcpy(t->dims, v->shape.dims, sizeof t->dims);
+        t->dtype = shape->dtype;
+        t->rank = shape->rank;
+        memcpy(t->dims, shape->dims, sizeof t->dims);
         total += bytes;
     }
-    for (uint32_t i = 0; i < k->n_states; i++) {
-        sy_vk_value *v = &k->values[k->state_local[i]];
+    for (uint32_t i = 0; i < args->n_states; i++) {
+        uint32_t l = sy_kit_boundary_local(&k->kp, SY_KIT_STATE, i);
+        const sy_vk_value *v = &k->values[l];
         if (v->owned || v->down_off == VK_WHOLE_SIZE) continue;
-        size_t bytes = device_bytes(v);
+        size_t bytes = device_bytes(k, l);
         memcpy(args->states[i].data, map + v->down_off, bytes);
         total += bytes;
     }
@@ -319,11 +309,12 @@ sy_status sy_vk_execute(sy_backend *be, sy_kernel *k, const sy_exec_args *args) 
                            "vulkan: %s: the Vulkan device was lost earlier; "
                            "recreate the runtime",
                            k->label);
-    if (args->n_inputs != k->n_inputs || args->n_outputs != k->n_outputs || args->n_states != k->n_states ||
-        (k->n_inputs && !args->inputs) || (k->n_outputs && !args->outputs) || (k->n_states && !args->states))
+    const sy_subgraph *sg = k->kp.sg;
+    if (args->n_inputs != sg->n_inputs || args->n_outputs != sg->n_outputs || args->n_states != sg->n_states ||
+        (sg->n_inputs && !args->inputs) || (sg->n_outputs && !args->outputs) || (sg->n_states && !args->states))
         return sy_vk_error(be, SY_ERR_INVALID_ARGUMENT,
                            "vulkan: %s expects %u inputs, %u outputs and %u states, got %u, %u, %u", k->label,
-                           k->n_inputs, k->n_outputs, k->n_states, args->n_inputs, args->n_outputs, args->n_states);
+                           sg->n_inputs, sg->n_outputs, sg->n_states, args->n_inputs, args->n_outputs, args->n_states);
     uint32_t before = be->n_val_errors;
     size_t up = 0, down = 0;
     // Nothing reaches the device before every shape and every host-checked input is valid.

@@ -1,15 +1,30 @@
 // Compiling a partition: which values live on the device, the dispatch plan, buffers and
 // memory, descriptor sets, constant upload; plus release, reset_state and read_state.
+//
+// The partition's graph values (ids, dtypes, bounds, roles, boundary places, constant bytes,
+// this call's shapes) are the delegate kit's value table (k->kp); k->values holds what only
+// Vulkan needs per value, at the same local index, followed by the ops' aux values.
 
 #include <stdio.h>
 #include <string.h>
 
 #include "delegates/vulkan/vk_ops.h"
-#include "switchyard/delegate_kit.h"
 
 #define NONE UINT32_MAX
 #define STAGING_ALIGN 256
 #define UPLOAD_CHUNK ((VkDeviceSize)64 << 20) // staging used to upload constants at compile
+
+// --- local values ---
+
+// The kit row of local value l, or NULL for an aux value.
+static const sy_kit_value *kit_value(const sy_kernel *k, uint32_t l) {
+    return l < k->kp.n_values ? &k->kp.values[l] : NULL;
+}
+
+const char *sy_vk_value_name(const sy_kernel *k, uint32_t local) {
+    const sy_kit_value *e = kit_value(k, local);
+    return e ? k->graph->values[e->id].name : "(aux)";
+}
 
 // --- plan helpers ---
 
@@ -35,9 +50,10 @@ sy_status sy_vk_plan_slot(sy_vk_node_ctx *ctx, sy_vk_shader shader, const uint32
     s->write_mask = write_mask;
     for (uint32_t i = 0; i < nb; i++) {
         sy_vk_value *v = &k->values[bind[i]];
+        const sy_kit_value *e = kit_value(k, bind[i]);
         s->bind[i] = bind[i];
         v->on_device = 1;
-        if ((write_mask & (1u << i)) && v->role == SY_ROLE_STATE) v->mutated = 1;
+        if ((write_mask & (1u << i)) && e && e->role == SY_ROLE_STATE) v->mutated = 1;
     }
     return SY_OK;
 }
@@ -58,16 +74,10 @@ sy_status sy_vk_plan_aux(sy_vk_node_ctx *ctx, uint64_t max_floats, uint32_t *loc
     uint32_t l = k->n_values++;
     sy_vk_value *v = &k->values[l];
     memset(v, 0, sizeof *v);
-    v->id = NONE;
-    v->role = SY_ROLE_INTERMEDIATE;
-    v->input_index = v->output_index = v->state_index = -1;
     v->alias_of = -1;
     v->up_off = v->down_off = VK_WHOLE_SIZE;
     v->aux = 1;
     v->dev_bytes = max_floats * 4;
-    v->shape.dtype = SY_DTYPE_F32;
-    v->shape.rank = 1;
-    v->shape.dims[0] = (int64_t)max_floats;
     *local_out = l;
     return SY_OK;
 }
@@ -80,9 +90,9 @@ sy_status sy_vk_plan_scratch(sy_vk_node_ctx *ctx, uint64_t max_floats, uint32_t 
 
 // --- small helpers ---
 
-static size_t value_numel_bound(const sy_value_info *vi) {
+static size_t value_numel_bound(const sy_kit_value *e) {
     size_t n = 1;
-    for (uint32_t d = 0; d < vi->rank; d++) n *= (size_t)vi->dims[d];
+    for (uint32_t d = 0; d < e->rank; d++) n *= (size_t)e->bound[d];
     return n;
 }
 
@@ -108,57 +118,46 @@ static void make_label(sy_kernel *k, const sy_subgraph *sg) {
     }
 }
 
-static uint32_t add_value(sy_kernel *k, uint32_t id) {
-    if (k->local_of[id] != NONE) return k->local_of[id];
-    uint32_t l = k->n_values++;
-    sy_vk_value *v = &k->values[l];
-    memset(v, 0, sizeof *v);
-    v->id = id;
-    v->role = k->graph->values[id].role;
-    v->input_index = v->output_index = v->state_index = -1;
-    v->alias_of = -1;
-    v->up_off = v->down_off = VK_WHOLE_SIZE;
-    k->local_of[id] = l;
-    return l;
-}
-
-// Sets every value's shape to its bound (declared) shape; data NULL.
+// Sets every graph value's shape to its bound (declared) shape; data NULL.
 static void bound_shapes(sy_kernel *k) {
-    for (uint32_t i = 0; i < k->n_values; i++) {
-        if (k->values[i].aux) continue; // its shape is its bound already
-        const sy_value_info *vi = &k->graph->values[k->values[i].id];
-        sy_tensor *t = &k->values[i].shape;
+    for (uint32_t l = 0; l < k->kp.n_values; l++) {
+        const sy_kit_value *e = &k->kp.values[l];
+        sy_tensor *t = &k->kp.shapes[l];
         memset(t, 0, sizeof *t);
-        t->dtype = vi->dtype;
-        t->rank = vi->rank;
-        for (uint32_t d = 0; d < vi->rank; d++) t->dims[d] = vi->dims[d];
+        t->dtype = e->dtype;
+        t->rank = e->rank;
+        for (uint32_t d = 0; d < e->rank; d++) t->dims[d] = e->bound[d];
     }
 }
 
 // --- staging of host bytes ---
 
-sy_status sy_vk_stage_narrow(sy_kernel *k, const sy_vk_value *v, const void *src, size_t first, size_t count,
-                             void *dst) {
+sy_status sy_vk_stage_narrow(sy_kernel *k, uint32_t local, const void *src, size_t first, size_t count, void *dst) {
     const int64_t *s = (const int64_t *)src + first;
     int32_t *d = dst;
     for (size_t i = 0; i < count; i++) {
         if (s[i] < INT32_MIN || s[i] > INT32_MAX)
             return sy_vk_error(k->be, SY_ERR_OUT_OF_RANGE,
                                "vulkan: %s: element %zu of '%s' (%lld) does not fit in 32 bits", k->label, first + i,
-                               k->graph->values[v->id].name, (long long)s[i]);
+                               sy_vk_value_name(k, local), (long long)s[i]);
         d[i] = (int32_t)s[i];
     }
     return SY_OK;
+}
+
+// A constant with its own device buffer: uploaded once at compile.
+static int uploads_constant(const sy_kernel *k, uint32_t l) {
+    const sy_kit_value *e = kit_value(k, l);
+    const sy_vk_value *v = &k->values[l];
+    return e && e->place == SY_KIT_CONSTANT && v->on_device && v->alias_of < 0;
 }
 
 // Uploads every device-resident constant through a bounded staging buffer.
 static sy_status upload_constants(sy_kernel *k) {
     sy_backend *be = k->be;
     VkDeviceSize total = 0;
-    for (uint32_t i = 0; i < k->n_values; i++) {
-        const sy_vk_value *v = &k->values[i];
-        if (v->role == SY_ROLE_CONSTANT && v->on_device && v->alias_of < 0) total += v->dev_bytes;
-    }
+    for (uint32_t i = 0; i < k->n_values; i++)
+        if (uploads_constant(k, i)) total += k->values[i].dev_bytes;
     k->packed_bytes = (size_t)total;
     if (total == 0) return SY_OK;
     VkDeviceSize chunk = total < UPLOAD_CHUNK ? align_up(total, 8) : UPLOAD_CHUNK;
@@ -177,18 +176,18 @@ static sy_status upload_constants(sy_kernel *k) {
         if (st != SY_OK) break;
         while (vi < k->n_values && used < chunk && st == SY_OK) {
             const sy_vk_value *v = &k->values[vi];
-            if (!(v->role == SY_ROLE_CONSTANT && v->on_device && v->alias_of < 0) || voff == v->dev_bytes) {
+            if (!uploads_constant(k, vi) || voff == v->dev_bytes) {
                 vi++;
                 voff = 0;
                 continue;
             }
-            const void *src = k->graph->values[v->id].data;
+            const void *src = k->kp.values[vi].constant;
             VkDeviceSize piece = v->dev_bytes - voff;
             if (piece > chunk - used) piece = (chunk - used) / 4 * 4; // whole i32 elements
             if (piece == 0) break;
             uint8_t *dst = (uint8_t *)block.mapped + used;
             if (v->narrow)
-                st = sy_vk_stage_narrow(k, v, src, (size_t)(voff / 4), (size_t)(piece / 4), dst);
+                st = sy_vk_stage_narrow(k, vi, src, (size_t)(voff / 4), (size_t)(piece / 4), dst);
             else
                 memcpy(dst, (const uint8_t *)src + voff, (size_t)piece);
             VkBufferCopy region = {.srcOffset = used, .dstOffset = voff, .size = piece};
@@ -215,13 +214,13 @@ static sy_status upload_constants(sy_kernel *k) {
 
 static sy_status zero_owned_states(sy_kernel *k) {
     int any = 0;
-    for (uint32_t i = 0; i < k->n_states; i++)
-        if (k->values[k->state_local[i]].owned) any = 1;
+    for (uint32_t i = 0; i < k->kp.sg->n_states; i++)
+        if (k->values[sy_kit_boundary_local(&k->kp, SY_KIT_STATE, i)].owned) any = 1;
     if (!any) return SY_OK;
     VkCommandBuffer cmd;
     SY_VK_TRY(sy_vk_oneoff_begin(k->be, &cmd, k->label));
-    for (uint32_t i = 0; i < k->n_states; i++) {
-        const sy_vk_value *v = &k->values[k->state_local[i]];
+    for (uint32_t i = 0; i < k->kp.sg->n_states; i++) {
+        const sy_vk_value *v = &k->values[sy_kit_boundary_local(&k->kp, SY_KIT_STATE, i)];
         if (v->owned) vkCmdFillBuffer(cmd, k->buffers[v->buffer], 0, VK_WHOLE_SIZE, 0);
     }
     sy_vk_barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
@@ -233,32 +232,61 @@ static sy_status zero_owned_states(sy_kernel *k) {
 
 // --- compile ---
 
-static sy_status collect_values(sy_kernel *k, const sy_subgraph *sg) {
+// The host hands in a well-formed subgraph; a malformed one fails here, naming what is wrong,
+// before the kit builds its table (which trusts the indices).
+static sy_status check_subgraph(sy_kernel *k, const sy_subgraph *sg) {
     const sy_graph_view *g = sg->graph;
     sy_backend *be = k->be;
-    size_t cap = (size_t)sg->n_inputs + sg->n_outputs + sg->n_states, io = 0;
     for (uint32_t i = 0; i < sg->n_nodes; i++) {
         if (sg->nodes[i] >= g->n_nodes)
             return sy_vk_error(be, SY_ERR_INVALID_ARGUMENT,
-                               "vulkan: partition node %u is node #%u, "
-                               "but the graph has %u nodes",
-                               i, sg->nodes[i], g->n_nodes);
+                               "vulkan: partition node %u is node #%u, but the graph has %u nodes", i, sg->nodes[i],
+                               g->n_nodes);
         const sy_node_info *n = &g->nodes[sg->nodes[i]];
-        cap += n->n_inputs + n->n_outputs + 2; // + aux buffers of the node
-        io += n->n_inputs + n->n_outputs;
+        for (uint32_t j = 0; j < n->n_inputs; j++)
+            if (n->inputs[j] != SY_NO_VALUE && n->inputs[j] >= g->n_values)
+                return sy_vk_error(be, SY_ERR_INVALID_ARGUMENT,
+                                   "vulkan: node #%u '%s' input %u refers to value #%u of %u", sg->nodes[i], n->name,
+                                   j, n->inputs[j], g->n_values);
+        for (uint32_t j = 0; j < n->n_outputs; j++)
+            if (n->outputs[j] >= g->n_values)
+                return sy_vk_error(be, SY_ERR_INVALID_ARGUMENT,
+                                   "vulkan: node #%u '%s' output %u refers to value #%u of %u", sg->nodes[i], n->name,
+                                   j, n->outputs[j], g->n_values);
     }
-    k->local_of = sy_vk_calloc(be, g->n_values, sizeof *k->local_of);
+    const uint32_t *lists[3] = {sg->inputs, sg->outputs, sg->states};
+    uint32_t counts[3] = {sg->n_inputs, sg->n_outputs, sg->n_states};
+    for (int l = 0; l < 3; l++)
+        for (uint32_t i = 0; i < counts[l]; i++)
+            if (lists[l][i] >= g->n_values)
+                return sy_vk_error(be, SY_ERR_INVALID_ARGUMENT, "vulkan: %s: boundary value #%u of %u", k->label,
+                                   lists[l][i], g->n_values);
+    return SY_OK;
+}
+
+// The kit's value table, the Vulkan rows beside it, and each step's local inputs and outputs.
+static sy_status collect_values(sy_kernel *k, const sy_subgraph *sg) {
+    const sy_graph_view *g = sg->graph;
+    sy_backend *be = k->be;
+    SY_VK_TRY(check_subgraph(k, sg));
+    SY_VK_TRY(sy_kit_partition_init(&k->kp, be->host, sg));
+    size_t io = 0;
+    for (uint32_t i = 0; i < sg->n_nodes; i++) io += g->nodes[sg->nodes[i]].n_inputs + g->nodes[sg->nodes[i]].n_outputs;
+    size_t cap = (size_t)k->kp.n_values + 2 * (size_t)sg->n_nodes; // + aux buffers of each node
     k->values = sy_vk_calloc(be, cap, sizeof *k->values);
     k->cap_values = (uint32_t)cap;
     k->steps = sy_vk_calloc(be, sg->n_nodes, sizeof *k->steps);
     k->step_io = sy_vk_calloc(be, io, sizeof *k->step_io);
-    k->input_local = sy_vk_calloc(be, sg->n_inputs, sizeof(uint32_t));
-    k->output_local = sy_vk_calloc(be, sg->n_outputs, sizeof(uint32_t));
-    k->state_local = sy_vk_calloc(be, sg->n_states, sizeof(uint32_t));
-    if (!k->local_of || !k->values || !k->steps || !k->step_io || !k->input_local || !k->output_local ||
-        !k->state_local)
+    if (!k->values || !k->steps || !k->step_io)
         return sy_vk_error(be, SY_ERR_OUT_OF_MEMORY, "vulkan: out of memory compiling %s", k->label);
-    memset(k->local_of, 0xff, g->n_values * sizeof *k->local_of);
+    for (uint32_t l = 0; l < k->kp.n_values; l++) {
+        const sy_kit_value *e = &k->kp.values[l];
+        sy_vk_value *v = &k->values[l];
+        v->alias_of = -1;
+        v->up_off = v->down_off = VK_WHOLE_SIZE;
+        v->owned = e->place == SY_KIT_STATE && sg->owns_state && sg->owns_state[e->index];
+    }
+    k->n_values = k->kp.n_values;
 
     uint32_t *io_p = k->step_io;
     for (uint32_t i = 0; i < sg->n_nodes; i++) {
@@ -267,58 +295,16 @@ static sy_status collect_values(sy_kernel *k, const sy_subgraph *sg) {
         s->node = sg->nodes[i];
         s->impl = sy_vk_op_get(n->op);
         if (!s->impl)
-            return sy_vk_error(be, SY_ERR_UNSUPPORTED,
-                               "vulkan: node #%u '%s': op %d has no Vulkan "
-                               "kernel",
-                               s->node, n->name, (int)n->op);
+            return sy_vk_error(be, SY_ERR_UNSUPPORTED, "vulkan: node #%u '%s': op %d has no Vulkan kernel", s->node,
+                               n->name, (int)n->op);
         if (n->n_inputs > SY_VK_MAX_NODE_IO || n->n_outputs > SY_VK_MAX_NODE_IO)
             return sy_vk_error(be, SY_ERR_UNSUPPORTED, "vulkan: node #%u '%s' has too many inputs", s->node, n->name);
         s->in = io_p;
-        for (uint32_t j = 0; j < n->n_inputs; j++) {
-            uint32_t id = n->inputs[j];
-            if (id != SY_NO_VALUE && id >= g->n_values)
-                return sy_vk_error(be, SY_ERR_INVALID_ARGUMENT,
-                                   "vulkan: node #%u '%s' input %u "
-                                   "refers to value #%u of %u",
-                                   s->node, n->name, j, id, g->n_values);
-            *io_p++ = id == SY_NO_VALUE ? NONE : add_value(k, id);
-        }
+        for (uint32_t j = 0; j < n->n_inputs; j++) *io_p++ = sy_kit_local(&k->kp, n->inputs[j]); // NONE when absent
         s->out = io_p;
-        for (uint32_t j = 0; j < n->n_outputs; j++) {
-            uint32_t id = n->outputs[j];
-            if (id >= g->n_values)
-                return sy_vk_error(be, SY_ERR_INVALID_ARGUMENT,
-                                   "vulkan: node #%u '%s' output %u "
-                                   "refers to value #%u of %u",
-                                   s->node, n->name, j, id, g->n_values);
-            *io_p++ = add_value(k, id);
-        }
+        for (uint32_t j = 0; j < n->n_outputs; j++) *io_p++ = sy_kit_local(&k->kp, n->outputs[j]);
     }
     k->n_steps = sg->n_nodes;
-    const uint32_t *lists[3] = {sg->inputs, sg->outputs, sg->states};
-    uint32_t counts[3] = {sg->n_inputs, sg->n_outputs, sg->n_states};
-    uint32_t *locals[3] = {k->input_local, k->output_local, k->state_local};
-    for (int l = 0; l < 3; l++) {
-        for (uint32_t i = 0; i < counts[l]; i++) {
-            if (lists[l][i] >= g->n_values)
-                return sy_vk_error(be, SY_ERR_INVALID_ARGUMENT,
-                                   "vulkan: %s: boundary value #%u of "
-                                   "%u",
-                                   k->label, lists[l][i], g->n_values);
-            uint32_t lv = add_value(k, lists[l][i]);
-            locals[l][i] = lv;
-            sy_vk_value *v = &k->values[lv];
-            if (l == 0) v->input_index = (int32_t)i;
-            if (l == 1) v->output_index = (int32_t)i;
-            if (l == 2) {
-                v->state_index = (int32_t)i;
-                v->owned = sg->owns_state && sg->owns_state[i];
-            }
-        }
-    }
-    k->n_inputs = sg->n_inputs;
-    k->n_outputs = sg->n_outputs;
-    k->n_states = sg->n_states;
     return SY_OK;
 }
 
@@ -344,28 +330,28 @@ static sy_status plan_steps(sy_kernel *k) {
 
 // Decides where each value lives; checks what only the host can provide.
 static sy_status place_values(sy_kernel *k) {
-    const sy_graph_view *g = k->graph;
     for (uint32_t i = 0; i < k->n_values; i++) {
+        const sy_kit_value *e = kit_value(k, i);
         sy_vk_value *v = &k->values[i];
-        if (v->alias_of >= 0 && (v->on_device || v->output_index >= 0)) k->values[local_root(k, i)].on_device = 1;
+        if (v->alias_of >= 0 && (v->on_device || (e && e->place == SY_KIT_OUTPUT)))
+            k->values[local_root(k, i)].on_device = 1;
     }
-    for (uint32_t i = 0; i < k->n_values; i++) {
+    for (uint32_t i = 0; i < k->kp.n_values; i++) { // aux values are sized by their plan
+        const sy_kit_value *e = &k->kp.values[i];
         sy_vk_value *v = &k->values[i];
-        if (v->aux) continue; // sized by its plan
-        const sy_value_info *vi = &g->values[v->id];
-        int is_int = vi->dtype == SY_DTYPE_I32 || vi->dtype == SY_DTYPE_I64;
-        int from_host = v->input_index >= 0 || v->role == SY_ROLE_CONSTANT;
+        int is_int = e->dtype == SY_DTYPE_I32 || e->dtype == SY_DTYPE_I64;
+        int from_host = e->place == SY_KIT_INPUT || e->role == SY_ROLE_CONSTANT;
         if ((v->host_read || (v->on_device && is_int)) && !from_host)
             return sy_vk_error(k->be, SY_ERR_UNSUPPORTED,
                                "vulkan: %s: '%s' (%s) must come from outside the partition: the "
                                "delegate validates and narrows integer tensors on the host",
-                               k->label, vi->name, is_int ? "integer" : "host-read");
-        v->narrow = v->on_device && vi->dtype == SY_DTYPE_I64;
-        size_t numel = value_numel_bound(vi);
-        v->dev_bytes = v->narrow ? numel * 4 : vi->nbytes; // nbytes: sy_shape_nbytes at the bounds
-        if (v->role == SY_ROLE_CONSTANT && v->on_device && !vi->data)
+                               k->label, sy_vk_value_name(k, i), is_int ? "integer" : "host-read");
+        v->narrow = v->on_device && e->dtype == SY_DTYPE_I64;
+        size_t numel = value_numel_bound(e);
+        v->dev_bytes = v->narrow ? numel * 4 : e->nbytes; // nbytes: sy_shape_nbytes at the bounds
+        if (e->role == SY_ROLE_CONSTANT && v->on_device && !e->constant)
             return sy_vk_error(k->be, SY_ERR_INVALID_ARGUMENT, "vulkan: %s: constant '%s' has no data", k->label,
-                               vi->name);
+                               sy_vk_value_name(k, i));
     }
     uint32_t nb = 0;
     for (uint32_t i = 0; i < k->n_values; i++)
@@ -376,7 +362,7 @@ static sy_status place_values(sy_kernel *k) {
         const sy_vk_value *root = &k->values[local_root(k, i)];
         if (root->dev_bytes < v->dev_bytes)
             return sy_vk_error(k->be, SY_ERR_INTERNAL, "vulkan: %s: '%s' aliases a smaller buffer", k->label,
-                               g->values[v->id].name);
+                               sy_vk_value_name(k, i));
         v->buffer = root->buffer;
         v->on_device = 1;
     }
@@ -389,7 +375,6 @@ static sy_status check_ranges(sy_kernel *k) {
     for (uint32_t s = 0; s < k->n_slots; s++) {
         const sy_vk_slot *slot = &k->slots[s];
         for (uint32_t b = 0; b < sy_vk_shader_bindings(slot->shader); b++) {
-            const sy_vk_value *v = &k->values[slot->bind[b]];
             VkDeviceSize bytes = k->values[local_root(k, slot->bind[b])].dev_bytes;
             if (bytes > range) {
                 const sy_node_info *n = &k->graph->nodes[k->steps[slot->step].node];
@@ -397,7 +382,7 @@ static sy_status check_ranges(sy_kernel *k) {
                                    "vulkan: node #%u '%s' (%s): tensor '%s' needs %llu bytes, more "
                                    "than this device's maxStorageBufferRange (%llu bytes)",
                                    k->steps[slot->step].node, n->name, sy_vk_op_name(n->op),
-                                   v->aux ? "(aux)" : k->graph->values[v->id].name, (unsigned long long)bytes,
+                                   sy_vk_value_name(k, slot->bind[b]), (unsigned long long)bytes,
                                    (unsigned long long)range);
             }
         }
@@ -415,11 +400,13 @@ sy_status sy_vk_record_steps(sy_kernel *k, int dry_run) {
                 memset(&in_t[j], 0, sizeof in_t[j]);
                 continue;
             }
-            const sy_vk_value *v = &k->values[s->in[j]];
-            in_t[j] = v->shape;
-            if (!dry_run && !v->host_read) in_t[j].data = NULL; // only host-checked inputs show data
+            in_t[j] = k->kp.shapes[s->in[j]];
+            if (!dry_run && !k->values[s->in[j]].host_read) in_t[j].data = NULL; // only host-checked inputs show data
         }
-        for (uint32_t j = 0; j < n->n_outputs; j++) out_t[j] = k->values[s->out[j]].shape;
+        for (uint32_t j = 0; j < n->n_outputs; j++) {
+            out_t[j] = k->kp.shapes[s->out[j]];
+            out_t[j].data = NULL;
+        }
         sy_vk_node_ctx ctx = {
             .be = k->be,
             .k = k,
@@ -469,9 +456,10 @@ static sy_status create_buffers(sy_kernel *k) {
 // downloaded, all through one mapped staging buffer laid out here (a state's upload and
 // download share its bytes: the download happens after the upload within one submission).
 static sy_status create_staging(sy_kernel *k) {
+    const sy_subgraph *sg = k->kp.sg;
     VkDeviceSize off = 0;
-    for (uint32_t i = 0; i < k->n_inputs; i++) {
-        sy_vk_value *v = &k->values[k->input_local[i]];
+    for (uint32_t i = 0; i < sg->n_inputs; i++) {
+        sy_vk_value *v = &k->values[sy_kit_boundary_local(&k->kp, SY_KIT_INPUT, i)];
         if (!v->on_device || v->up_off != VK_WHOLE_SIZE) continue;
         v->up_off = off;
         off += align_up(v->dev_bytes, STAGING_ALIGN);
@@ -482,15 +470,15 @@ static sy_status create_staging(sy_kernel *k) {
         v->up_off = off;
         off += align_up(v->dev_bytes, STAGING_ALIGN);
     }
-    for (uint32_t i = 0; i < k->n_states; i++) {
-        sy_vk_value *v = &k->values[k->state_local[i]];
+    for (uint32_t i = 0; i < sg->n_states; i++) {
+        sy_vk_value *v = &k->values[sy_kit_boundary_local(&k->kp, SY_KIT_STATE, i)];
         if (v->owned || !v->on_device || v->up_off != VK_WHOLE_SIZE) continue;
         v->up_off = off;
         if (v->mutated) v->down_off = off;
         off += align_up(v->dev_bytes, STAGING_ALIGN);
     }
-    for (uint32_t i = 0; i < k->n_outputs; i++) {
-        sy_vk_value *v = &k->values[k->output_local[i]];
+    for (uint32_t i = 0; i < sg->n_outputs; i++) {
+        sy_vk_value *v = &k->values[sy_kit_boundary_local(&k->kp, SY_KIT_OUTPUT, i)];
         if (v->down_off != VK_WHOLE_SIZE) continue;
         v->down_off = off;
         off += align_up(v->dev_bytes, STAGING_ALIGN);
@@ -631,12 +619,9 @@ void sy_vk_release(sy_backend *be, sy_kernel *k) {
     sy_vk_free(be, k->hazard);
     sy_vk_free(be, k->slots);
     sy_vk_free(be, k->values);
-    sy_vk_free(be, k->local_of);
     sy_vk_free(be, k->steps);
     sy_vk_free(be, k->step_io);
-    sy_vk_free(be, k->input_local);
-    sy_vk_free(be, k->output_local);
-    sy_vk_free(be, k->state_local);
+    sy_kit_partition_deinit(&k->kp);
     sy_vk_free(be, k);
 }
 
@@ -652,11 +637,12 @@ sy_status sy_vk_reset_state(sy_backend *be, sy_kernel *k) {
 
 sy_status sy_vk_read_state(sy_backend *be, sy_kernel *k, uint32_t state_index, sy_tensor *out) {
     if (!be || !k || !out) return SY_ERR_INVALID_ARGUMENT;
-    if (state_index >= k->n_states)
-        return sy_vk_error(be, SY_ERR_NOT_FOUND, "vulkan: %s has %u states, not state %u", k->label, k->n_states,
-                           state_index);
-    const sy_vk_value *v = &k->values[k->state_local[state_index]];
-    const sy_value_info *vi = &k->graph->values[v->id];
+    uint32_t l = sy_kit_boundary_local(&k->kp, SY_KIT_STATE, state_index);
+    if (l == NONE)
+        return sy_vk_error(be, SY_ERR_NOT_FOUND, "vulkan: %s has %u states, not state %u", k->label,
+                           k->kp.sg->n_states, state_index);
+    const sy_vk_value *v = &k->values[l];
+    const sy_value_info *vi = &k->graph->values[k->kp.values[l].id];
     if (!v->owned)
         return sy_vk_error(be, SY_ERR_INVALID_ARGUMENT,
                            "vulkan: %s: state '%s' is not resident here (the host holds it)", k->label, vi->name);

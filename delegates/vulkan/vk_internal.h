@@ -8,6 +8,7 @@
 
 #include "delegates/vulkan/shaders/codes.h"
 #include "switchyard/delegate.h"
+#include "switchyard/delegate_kit.h"
 
 // --- shaders ---
 
@@ -89,13 +90,10 @@ struct sy_backend {
 
 // --- compiled partition ---
 
-/// One graph value this partition touches.
+/// The Vulkan side of one local value. Rows below kp.n_values are the delegate kit's value
+/// table rows (graph id, dtype, bound dims, role, place, constant bytes: sy_kit_value; this
+/// call's shape: kp.shapes); rows from kp.n_values on are aux values, which are not graph values.
 typedef struct sy_vk_value {
-    uint32_t id;            // graph value id (UINT32_MAX for aux values)
-    sy_role role;           // graph role
-    int32_t input_index;    // index into subgraph->inputs, or -1
-    int32_t output_index;   // index into subgraph->outputs, or -1
-    int32_t state_index;    // index into subgraph->states, or -1
     uint8_t owned;          // a state kept resident on the device (subgraph->owns_state)
     uint8_t on_device;      // bound by some dispatch
     uint8_t host_read;      // some op reads its bytes on the host (start_pos, token ids)
@@ -108,7 +106,7 @@ typedef struct sy_vk_value {
     VkDeviceSize dev_bytes; // device bytes at the bound shape
     VkDeviceSize up_off;    // staging offset of the upload, or VK_WHOLE_SIZE when none
     VkDeviceSize down_off;  // staging offset of the download, or VK_WHOLE_SIZE when none
-    sy_tensor shape;        // this call's dtype/rank/dims; data = host bytes when known
+    uint64_t aux_floats;    // aux: f32 elements its op wrote into staging this call
 } sy_vk_value;
 
 /// One planned dispatch: a shader, its buffers, and this call's parameters.
@@ -147,18 +145,14 @@ struct sy_kernel {
     sy_backend *be;
     const sy_graph_view *graph;
     char label[160]; // "partition 'first'..'last' (n nodes)" for messages
-    uint32_t n_values, cap_values;
-    sy_vk_value *values; // (cap_values) graph values first, then aux values
-    uint32_t *local_of;  // (graph->n_values) graph id -> local value, UINT32_MAX when absent
+    sy_kit_partition kp; // the graph values: table, boundary places, this call's shapes
+    uint32_t n_values, cap_values; // kp.n_values graph values, then aux values
+    sy_vk_value *values; // (cap_values) indexed by the kit's local index, then aux values
     uint32_t n_steps;
     sy_vk_step *steps; // (n_steps)
     uint32_t *step_io; // inputs and outputs of every step, back to back
     uint32_t n_slots, cap_slots;
     sy_vk_slot *slots; // (cap_slots)
-    uint32_t n_inputs, n_outputs, n_states;
-    uint32_t *input_local;  // (n_inputs) local value of subgraph->inputs[i]
-    uint32_t *output_local; // (n_outputs)
-    uint32_t *state_local;  // (n_states)
 
     uint32_t n_buffers;
     VkBuffer *buffers; // (n_buffers) device-local, one per value (aliases share)
@@ -256,9 +250,10 @@ void sy_vk_count_copies(size_t upload_bytes, size_t download_bytes);
 sy_status sy_vk_record_steps(sy_kernel *k, int dry_run);
 
 /// Converts `count` i64 elements from index `first` of src into i32 at dst; fails with
-/// SY_ERR_OUT_OF_RANGE (naming the value) when one does not fit (delegates/vulkan/kernel.c).
-sy_status sy_vk_stage_narrow(sy_kernel *k, const sy_vk_value *v, const void *src, size_t first, size_t count,
-                             void *dst);
+/// SY_ERR_OUT_OF_RANGE (naming local value `local`) when one does not fit (delegates/vulkan/kernel.c).
+sy_status sy_vk_stage_narrow(sy_kernel *k, uint32_t local, const void *src, size_t first, size_t count, void *dst);
+/// The graph name of local value `local`, "(aux)" for an aux value (delegates/vulkan/kernel.c).
+const char *sy_vk_value_name(const sy_kernel *k, uint32_t local);
 /// Static name of an op ("rms_norm") (delegates/vulkan/ops/table.c).
 const char *sy_vk_op_name(sy_op op);
 

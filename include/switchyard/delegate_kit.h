@@ -158,6 +158,19 @@ static inline uint32_t sy_kit_local(const sy_kit_partition *kp, uint32_t v) {
     return v < kp->sg->graph->n_values ? kp->local_of[v] : UINT32_MAX;
 }
 
+/// The local index of the partition's i-th input (place SY_KIT_INPUT), output (SY_KIT_OUTPUT)
+/// or state (SY_KIT_STATE), i.e. the row of args->inputs[i] / outputs[i] / states[i];
+/// UINT32_MAX for another place or an i past the list.
+static inline uint32_t sy_kit_boundary_local(const sy_kit_partition *kp, sy_kit_place place, uint32_t i) {
+    const sy_subgraph *sg = kp->sg;
+    switch (place) {
+    case SY_KIT_INPUT: return i < sg->n_inputs ? sy_kit_local(kp, sg->inputs[i]) : UINT32_MAX;
+    case SY_KIT_OUTPUT: return i < sg->n_outputs ? sy_kit_local(kp, sg->outputs[i]) : UINT32_MAX;
+    case SY_KIT_STATE: return i < sg->n_states ? sy_kit_local(kp, sg->states[i]) : UINT32_MAX;
+    default: return UINT32_MAX;
+    }
+}
+
 /// Resolves this call's shapes (call it first in execute): inputs, outputs and states from
 /// `args` (with their data), constants at their declared dims (data = the program's bytes),
 /// everything produced inside by running the host's shape rules node by node. Internal values

@@ -89,6 +89,21 @@ static sy_status kit_compile(sy_backend *b, const sy_subgraph *sg, sy_kernel **k
     sy_status st = sy_kit_partition_init(&k->kp, h, sg);
     if (st == SY_OK && !(k->offset = h->alloc(h->host, sizeof(size_t) * (k->kp.n_values + 1), 16)))
         st = h->error(h->host, SY_ERR_OUT_OF_MEMORY, "kit: out of memory");
+    // sy_kit_boundary_local: the i-th input/output/state's row has that place and index i, and
+    // an index past the list has none (a wrong answer fails this compile, and the test with it).
+    const uint32_t counts[3] = {sg->n_inputs, sg->n_outputs, sg->n_states};
+    const sy_kit_place places[3] = {SY_KIT_INPUT, SY_KIT_OUTPUT, SY_KIT_STATE};
+    for (int p = 0; p < 3 && st == SY_OK; p++) {
+        for (uint32_t i = 0; i <= counts[p] && st == SY_OK; i++) {
+            uint32_t l = sy_kit_boundary_local(&k->kp, places[p], i);
+            int ok = i == counts[p] ? l == UINT32_MAX
+                                    : l < k->kp.n_values && k->kp.values[l].place == places[p] &&
+                                          k->kp.values[l].index == i;
+            if (!ok)
+                st = h->error(h->host, SY_ERR_INTERNAL, "kit: sy_kit_boundary_local(place %d, %u) is wrong",
+                              (int)places[p], i);
+        }
+    }
     if (st != SY_OK) {
         kit_release(b, k);
         return st;
