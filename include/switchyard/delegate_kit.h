@@ -93,7 +93,8 @@ static inline void sy_kit_touch_(sy_kit_partition *kp, uint32_t v, uint32_t s) {
     const sy_graph_view *g = kp->sg->graph;
     if (v == SY_NO_VALUE || v >= g->n_values) return;
     if (kp->local_of[v] != UINT32_MAX) {
-        kp->values[kp->local_of[v]].last_step = s;
+        sy_kit_value *seen = &kp->values[kp->local_of[v]];
+        if (s > seen->last_step) seen->last_step = s; // boundary lists are touched at step 0 last
         return;
     }
     const sy_value_info *vi = &g->values[v];

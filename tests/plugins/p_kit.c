@@ -104,6 +104,17 @@ static sy_status kit_compile(sy_backend *b, const sy_subgraph *sg, sy_kernel **k
                               (int)places[p], i);
         }
     }
+    // lifetimes: every value a step touches lives over that step (first_step <= s <= last_step)
+    for (uint32_t s = 0; s < sg->n_nodes && st == SY_OK; s++) {
+        const sy_node_info *node = &sg->graph->nodes[sg->nodes[s]];
+        for (uint32_t i = 0; i < node->n_inputs + node->n_outputs && st == SY_OK; i++) {
+            uint32_t v = i < node->n_inputs ? node->inputs[i] : node->outputs[i - node->n_inputs];
+            uint32_t l = v == SY_NO_VALUE ? UINT32_MAX : sy_kit_local(&k->kp, v);
+            if (l != UINT32_MAX && (k->kp.values[l].first_step > s || k->kp.values[l].last_step < s))
+                st = h->error(h->host, SY_ERR_INTERNAL, "kit: value %u touched at step %u lives over steps %u..%u", v, s,
+                              k->kp.values[l].first_step, k->kp.values[l].last_step);
+        }
+    }
     if (st != SY_OK) {
         kit_release(b, k);
         return st;
