@@ -8,9 +8,10 @@
 // checked before anything is written, so a failing call leaves the output as it was (as the
 // portable kernels do), and the copy itself runs on the pool in ~64 KiB tasks.
 
-#include <math.h>
 #include <string.h>
 
+#include "core/half.h"
+#include "core/quant.h"
 #include "delegates/xnnpack/internal.h"
 #include "switchyard/switchyard.h" // sy_dtype_name
 
@@ -51,46 +52,18 @@ static void run_index_copy(const sy_xnn_kernel_ctx *ctx, index_job *j) {
 
 // --- dequantising rows (embedding of a block-quantised table; f16 for completeness) ---
 
-static float half_to_float(const uint8_t *p) {
-    const uint32_t h = (uint32_t)p[0] | ((uint32_t)p[1] << 8);
-    const uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, man = h & 0x3ffu;
-    uint32_t bits;
-    if (exp == 0x1fu) {
-        bits = sign | 0x7f800000u | (man << 13); // inf / NaN
-    } else if (exp != 0) {
-        bits = sign | ((exp + 112u) << 23) | (man << 13);
-    } else {
-        float f = ldexpf((float)man, -24); // zero and subnormals: exact in f32
-        memcpy(&bits, &f, 4);
-        bits |= sign;
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
 void sy_xnn_dequantize_row(sy_dtype dtype, const void *src, int64_t n, float *dst) {
     const uint8_t *p = src;
     if (dtype == SY_DTYPE_F16) {
-        for (int64_t i = 0; i < n; i++) dst[i] = half_to_float(p + 2 * i);
+        for (int64_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, p + 2 * i, 2);
+            dst[i] = sy_f16_to_f32(h);
+        }
         return;
     }
     const size_t bb = sy_dtype_block_bytes(dtype);
-    for (int64_t b = 0; b < n / 32; b++, p += bb, dst += 32) {
-        const float d = half_to_float(p);
-        if (dtype == SY_DTYPE_Q8_0) {
-            for (int j = 0; j < 32; j++) dst[j] = d * (float)(int8_t)p[2 + j];
-            continue;
-        }
-        const int q41 = dtype == SY_DTYPE_Q4_1;
-        const float m = q41 ? half_to_float(p + 2) : 0.0f;
-        const uint8_t *qs = p + (q41 ? 4 : 2);
-        const int off = q41 ? 0 : 8;
-        for (int j = 0; j < 16; j++) {
-            dst[j] = d * (float)((int)(qs[j] & 0x0fu) - off) + m;
-            dst[j + 16] = d * (float)((int)(qs[j] >> 4) - off) + m;
-        }
-    }
+    for (int64_t b = 0; b < n / 32; b++) sy_dequantize_block(dtype, p + (size_t)b * bb, dst + b * 32); // core/quant.c
 }
 
 typedef struct dequant_job {
