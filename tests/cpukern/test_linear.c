@@ -57,6 +57,9 @@ static const shape shapes_block[] = {
     {1, 1, 32},   {1, 3, 64},    {1, 33, 96},   {1, 67, 576},   {1, 9, 4128}, {2, 5, 32},   {3, 7, 160},
     {4, 8, 64},   {5, 3, 256},   {7, 13, 576},  {8, 17, 96},    {13, 2, 128}, {16, 35, 64}, {17, 19, 1536},
     {17, 33, 32}, {6, 1, 4096},  {1, 130, 4096},
+    // the AVX-512 VNNI GEMM: panels of fewer rows (k 4128), none (k > 16384: the tiles), and
+    // several 128-row tasks
+    {9, 11, 4128}, {8, 3, 16416}, {130, 40, 64},
 };
 static const shape shapes_float[] = {
     {1, 1, 1},  {1, 5, 7},   {1, 33, 19},  {1, 67, 576}, {1, 9, 4100}, {2, 3, 8},    {3, 9, 17},
@@ -130,10 +133,15 @@ static void test_threads_identical(void) {
     sy_cpukern_pool_destroy(k3);
 }
 
-// A GEMM row equals the GEMV of that row (same per-element operation sequence).
+// A GEMM row equals the GEMV of that row (same per-element operation sequence) on every ISA,
+// except the AVX-512 VNNI GEMM against q8 activations: its interleaved panels accumulate each
+// block's integer sum in one f32 chain, the GEMV in 8 lanes (both checked against the
+// reference in test_all_paths).
 static void test_gemm_rows_match_gemv(void) {
+    for (int isa = SY_CPU_ISA_SCALAR; isa <= (int)sy_cpu_isa_detect(); isa++)
     for (int v = 0; v < N_VARIANTS; v++) {
         const int dt = variant_dtype(v), exact = v >= SY_CPUKERN_DTYPE_COUNT;
+        if (dt >= SY_CPUKERN_Q8_0 && !exact && isa >= SY_CPU_ISA_AVX512VNNI) continue;
         const int64_t m = 9, n = 21, k = 320;
         uint8_t *w = calloc((size_t)n, sy_cpukern_row_bytes((sy_cpukern_dtype)dt, k));
         float *wf = malloc(sizeof(float) * n * k), *x = malloc(sizeof(float) * m * k);
@@ -142,14 +150,15 @@ static void test_gemm_rows_match_gemv(void) {
         ck_random_weights((sy_cpukern_dtype)dt, n, k, w, wf);
         for (int64_t i = 0; i < m * k; i++) x[i] = ck_uniform(-1.0f, 1.0f);
         sy_cpukern_linear_args a = {.dtype = (sy_cpukern_dtype)dt, .m = m, .n = n, .k = k, .x = x, .w = w, .y = y,
-                                    .scratch = scratch, .exact = exact};
+                                    .scratch = scratch, .isa = (sy_cpu_isa)isa, .exact = exact};
         CHECK_OK(sy_cpukern_linear(&a, NULL));
         for (int64_t r = 0; r < m; r++) {
             sy_cpukern_linear_args g = a;
             g.m = 1, g.x = x + r * k, g.y = y1;
             CHECK_OK(sy_cpukern_linear(&g, NULL));
-            CHECK_MSG(!memcmp(y1, y + r * n, sizeof y1), "%s%s: GEMM row %lld differs from its GEMV",
-                      sy_cpukern_dtype_name((sy_cpukern_dtype)dt), exact ? " exact" : "", (long long)r);
+            CHECK_MSG(!memcmp(y1, y + r * n, sizeof y1), "%s %s%s: GEMM row %lld differs from its GEMV",
+                      sy_cpu_isa_name((sy_cpu_isa)isa), sy_cpukern_dtype_name((sy_cpukern_dtype)dt),
+                      exact ? " exact" : "", (long long)r);
         }
         free(w), free(wf), free(x), free(y), free(scratch);
     }

@@ -109,9 +109,197 @@ BK_TILE_FN(tile_q8_0_f32x, SY_CPUKERN_Q8_0)
 BK_TILE_FN(tile_q4_0_f32x, SY_CPUKERN_Q4_0)
 BK_TILE_FN(tile_q4_1_f32x, SY_CPUKERN_Q4_1)
 
+// --- GEMM (many activation rows): weight panels unpacked once per task ---
+//
+// The GEMV tiles above unpack a weight block for every micro-tile of activation rows; with 128
+// prompt rows that is 32 unpackings of every block, and the unpacking costs more than the
+// arithmetic. The GEMM path (sy_ck_isa_kernels.gemm) unpacks a panel of weight rows once into a
+// stack buffer and runs every activation row of the task against it.
+
+// Exact mode: the panel holds NP weight rows dequantised to f32 by bk16_dequant (the GEMV's
+// values), and each output element runs the GEMV's operation sequence (two 16-lane FMAs per
+// block in k order, then _mm512_reduce_add_ps), so a GEMM row still equals its GEMV bitwise.
+#define PF_MR 3          // activation rows per micro-tile
+#define PF_NP 8          // weight rows per panel (24 accumulators with PF_MR)
+#define PF_FLOATS 16384  // panel capacity (64 KiB of stack): K up to 2048 at 8 rows, 16384 at 1
+
+static inline __attribute__((always_inline)) void pf_micro(const sy_ck_problem *p, const float *panel, int64_t m,
+                                                           int mr, int64_t n, int nr) {
+    __m512 acc[PF_MR][PF_NP];
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++) acc[i][j] = _mm512_setzero_ps();
+    const float *xr[PF_MR];
+    for (int i = 0; i < mr; i++) xr[i] = p->x + (m + i) * p->k;
+    for (int64_t kk = 0; kk < p->k; kk += 16) {
+        __m512 xv[PF_MR];
+        for (int i = 0; i < mr; i++) xv[i] = _mm512_loadu_ps(xr[i] + kk);
+        for (int j = 0; j < nr; j++) {
+            const __m512 wv = _mm512_load_ps(panel + j * p->k + kk);
+            for (int i = 0; i < mr; i++) acc[i][j] = _mm512_fmadd_ps(xv[i], wv, acc[i][j]);
+        }
+    }
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++) {
+            float v = _mm512_reduce_add_ps(acc[i][j]);
+            if (p->bias) v += p->bias[n + j];
+            p->y[(m + i) * p->ldy + n + j] = v;
+        }
+}
+
+#define PF_CASE(MR_, NR_)                                                                          \
+    case (MR_)*16 + (NR_): pf_micro(p, panel, m, MR_, n, NR_); break;
+#define PF_CASES(MR_)                                                                              \
+    PF_CASE(MR_, 1) PF_CASE(MR_, 2) PF_CASE(MR_, 3) PF_CASE(MR_, 4) PF_CASE(MR_, 5) PF_CASE(MR_, 6)     \
+    PF_CASE(MR_, 7) PF_CASE(MR_, 8)
+
+static inline __attribute__((always_inline)) void gemm_f32x(const sy_ck_problem *p, int kind, int64_t m0,
+                                                            int64_t m1, int64_t n0, int64_t n1) {
+    _Alignas(64) float panel[PF_FLOATS]; // (np, k) dequantised weight rows
+    const size_t bb = kind == SY_CPUKERN_Q8_0 ? 34 : kind == SY_CPUKERN_Q4_0 ? 18 : 20;
+    const int64_t cap = PF_FLOATS / p->k, np = cap < PF_NP ? cap : PF_NP; // >= 1: see gemm_fits
+    for (int64_t n = n0; n < n1; n += np) {
+        const int nr = (int)(n1 - n < np ? n1 - n : np);
+        for (int j = 0; j < nr; j++)
+            for (int64_t b = 0; b < p->k / SY_CPUKERN_BLOCK; b++) {
+                __m512 w[2];
+                bk16_dequant(p->w + (size_t)(n + j) * p->w_row + (size_t)b * bb, kind, w);
+                _mm512_store_ps(panel + j * p->k + b * 32, w[0]);
+                _mm512_store_ps(panel + j * p->k + b * 32 + 16, w[1]);
+            }
+        for (int64_t m = m0; m < m1; m += PF_MR) {
+            const int mr = (int)(m1 - m < PF_MR ? m1 - m : PF_MR);
+            switch (mr * 16 + nr) {
+                PF_CASES(1) PF_CASES(2) PF_CASES(3)
+            default: break;
+            }
+        }
+    }
+}
+
+static void gemm_q8_0_f32x(const sy_ck_problem *p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+    gemm_f32x(p, SY_CPUKERN_Q8_0, m0, m1, n0, n1);
+}
+static void gemm_q4_0_f32x(const sy_ck_problem *p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+    gemm_f32x(p, SY_CPUKERN_Q4_0, m0, m1, n0, n1);
+}
+static void gemm_q4_1_f32x(const sy_ck_problem *p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+    gemm_f32x(p, SY_CPUKERN_Q4_1, m0, m1, n0, n1);
+}
+
+// q8 activations: 16 weight rows interleaved so that one 512-bit vpdpbusd takes 4 elements of
+// all 16 rows against 4 activation bytes broadcast to every lane. Per block, group g (elements
+// 4g..4g+3) of row j sits at w[g][4j..4j+3] as unsigned bytes — q4 quants as they are (0..15),
+// q8_0 quants + 128 — next to the rows' scales (and q4_1 mins) in f32. Offsets are folded into
+// the integer accumulator's start: q4_0 -8·Σx, q8_0 -128·Σx (exact). Each output element is one
+// f32 accumulation over blocks, acc += float(isum)·(d_w·d_x) (+ m_w·d_x·Σx for q4_1), kept in y
+// between block chunks, so results do not depend on the split; they differ from the GEMV's
+// 8-lane order by f32 rounding.
+#define PQ_MR 8  // activation rows per micro-tile
+#define PQ_BC 32 // blocks per panel chunk (20 KiB of stack)
+
+typedef struct pq_block {
+    uint8_t w[8][64]; // (group, row·4 + byte)
+    float d[16];      // row scales
+    float mn[16];     // q4_1: row mins
+} pq_block;
+
+static void pq_pack(const sy_ck_problem *p, int kind, int64_t n, int nr, int64_t b0, int64_t nbk, pq_block *pk) {
+    const size_t bb = kind == SY_CPUKERN_Q8_0 ? 34 : kind == SY_CPUKERN_Q4_0 ? 18 : 20;
+    memset(pk, 0, sizeof *pk * (size_t)nbk); // absent rows: zero quants and scales
+    for (int j = 0; j < nr; j++)
+        for (int64_t b = 0; b < nbk; b++) {
+            const uint8_t *blk = p->w + (size_t)(n + j) * p->w_row + (size_t)(b0 + b) * bb;
+            uint8_t u[32];
+            if (kind == SY_CPUKERN_Q8_0) {
+                for (int t = 0; t < 32; t++) u[t] = (uint8_t)(blk[2 + t] ^ 0x80u); // q + 128
+            } else {
+                const uint8_t *qs = blk + (kind == SY_CPUKERN_Q4_1 ? 4 : 2);
+                for (int t = 0; t < 16; t++) u[t] = qs[t] & 15u, u[t + 16] = qs[t] >> 4;
+            }
+            for (int g = 0; g < 8; g++) memcpy(&pk[b].w[g][4 * j], u + 4 * g, 4);
+            pk[b].d[j] = qk_f16(blk);
+            pk[b].mn[j] = kind == SY_CPUKERN_Q4_1 ? qk_f16(blk + 2) : 0.0f;
+        }
+}
+
+static inline __attribute__((always_inline)) void pq_micro(const sy_ck_problem *p, int kind, const pq_block *pk,
+                                                           int64_t b0, int64_t nbk, int64_t m, int mr, int64_t n,
+                                                           int nr) {
+    const int64_t nb = p->k / SY_CPUKERN_BLOCK;
+    const __mmask16 keep = (__mmask16)((1u << nr) - 1u);
+    __m512 f[PQ_MR];
+    for (int i = 0; i < mr; i++)
+        f[i] = b0 ? _mm512_maskz_loadu_ps(keep, p->y + (m + i) * p->ldy + n) : _mm512_setzero_ps();
+    for (int64_t b = 0; b < nbk; b++) {
+        __m512i a[PQ_MR];
+        const sy_cpukern_q8x *xb[PQ_MR];
+        for (int i = 0; i < mr; i++) {
+            xb[i] = p->xq + (m + i) * nb + b0 + b;
+            const int32_t off = kind == SY_CPUKERN_Q8_0 ? -128 : kind == SY_CPUKERN_Q4_0 ? -8 : 0;
+            a[i] = _mm512_set1_epi32(off * xb[i]->sum);
+        }
+        for (int g = 0; g < 8; g++) {
+            const __m512i wg = _mm512_load_si512((const void *)pk[b].w[g]);
+            for (int i = 0; i < mr; i++) {
+                int32_t x4;
+                memcpy(&x4, xb[i]->q + 4 * g, 4);
+                a[i] = _mm512_dpbusd_epi32(a[i], wg, _mm512_set1_epi32(x4));
+            }
+        }
+        const __m512 d = _mm512_load_ps(pk[b].d);
+        for (int i = 0; i < mr; i++) {
+            f[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a[i]), _mm512_mul_ps(d, _mm512_set1_ps(xb[i]->d)), f[i]);
+            if (kind == SY_CPUKERN_Q4_1)
+                f[i] = _mm512_fmadd_ps(_mm512_load_ps(pk[b].mn), _mm512_set1_ps(xb[i]->d * (float)xb[i]->sum), f[i]);
+        }
+    }
+    const int last = b0 + nbk == nb;
+    const __m512 bias = last && p->bias ? _mm512_maskz_loadu_ps(keep, p->bias + n) : _mm512_setzero_ps();
+    for (int i = 0; i < mr; i++)
+        _mm512_mask_storeu_ps(p->y + (m + i) * p->ldy + n, keep, last ? _mm512_add_ps(f[i], bias) : f[i]);
+}
+
+#define PQ_CASE(kind, MR_) case MR_: pq_micro(p, kind, pk, b0, nbk, m, MR_, n, nr); break;
+
+static inline __attribute__((always_inline)) void gemm_q8x(const sy_ck_problem *p, int kind, int64_t m0, int64_t m1,
+                                                           int64_t n0, int64_t n1) {
+    _Alignas(64) pq_block pk[PQ_BC];
+    const int64_t nb = p->k / SY_CPUKERN_BLOCK;
+    for (int64_t n = n0; n < n1; n += 16) {
+        const int nr = (int)(n1 - n < 16 ? n1 - n : 16);
+        for (int64_t b0 = 0; b0 < nb; b0 += PQ_BC) {
+            const int64_t nbk = nb - b0 < PQ_BC ? nb - b0 : PQ_BC;
+            pq_pack(p, kind, n, nr, b0, nbk, pk);
+            for (int64_t m = m0; m < m1; m += PQ_MR) {
+                switch (m1 - m < PQ_MR ? (int)(m1 - m) : PQ_MR) {
+                    PQ_CASE(kind, 1) PQ_CASE(kind, 2) PQ_CASE(kind, 3) PQ_CASE(kind, 4)
+                    PQ_CASE(kind, 5) PQ_CASE(kind, 6) PQ_CASE(kind, 7) PQ_CASE(kind, 8)
+                default: break;
+                }
+            }
+        }
+    }
+}
+
+static void gemm_q8_0(const sy_ck_problem *p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+    gemm_q8x(p, SY_CPUKERN_Q8_0, m0, m1, n0, n1);
+}
+static void gemm_q4_0(const sy_ck_problem *p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+    gemm_q8x(p, SY_CPUKERN_Q4_0, m0, m1, n0, n1);
+}
+static void gemm_q4_1(const sy_ck_problem *p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+    gemm_q8x(p, SY_CPUKERN_Q4_1, m0, m1, n0, n1);
+}
+
+// The exact panel holds at least one row of k floats.
+static int gemm_fits(int64_t k, int exact) { return !exact || k <= PF_FLOATS; }
+
 const sy_ck_isa_kernels sy_ck_avx512vnni_kernels = {
     .tile = {NULL, NULL, tile_q8_0, tile_q4_0, tile_q4_1},
     .tile_f32x = {NULL, NULL, tile_q8_0_f32x, tile_q4_0_f32x, tile_q4_1_f32x},
+    .gemm = {NULL, NULL, gemm_q8_0, gemm_q4_0, gemm_q4_1},
+    .gemm_f32x = {NULL, NULL, gemm_q8_0_f32x, gemm_q4_0_f32x, gemm_q4_1_f32x},
+    .gemm_fits = gemm_fits,
     .quantize = qk_quantize_row,
 };
 

@@ -27,6 +27,11 @@ typedef void (*sy_ck_quantize_fn)(const float *x, int64_t k, sy_cpukern_q8x *xq)
 typedef struct sy_ck_isa_kernels {
     sy_ck_tile_fn tile[SY_CPUKERN_DTYPE_COUNT];      // block dtypes: against q8 activations (xq)
     sy_ck_tile_fn tile_f32x[SY_CPUKERN_DTYPE_COUNT]; // block dtypes: against f32 activations (x)
+    // (optional) GEMM over many activation rows, weight panels unpacked once per call (tasks of
+    // up to 128 activation rows × 32 weight rows); NULL entries use the tiles above
+    sy_ck_tile_fn gemm[SY_CPUKERN_DTYPE_COUNT];
+    sy_ck_tile_fn gemm_f32x[SY_CPUKERN_DTYPE_COUNT];
+    int (*gemm_fits)(int64_t k, int f32x); // (with gemm) whether the panels take rows of k
     sy_ck_quantize_fn quantize; // one row of k (multiple of 32)
 } sy_ck_isa_kernels;
 
@@ -41,6 +46,9 @@ extern const sy_ck_isa_kernels sy_ck_avx512vnni_kernels;
 /// activations (f32x 0) or f32 ones (f32x 1; f32 and f16 weights are the same in both).
 void sy_ck_kernels_for(sy_cpu_isa isa, int f32x, sy_ck_tile_fn tiles_out[SY_CPUKERN_DTYPE_COUNT],
                        sy_ck_quantize_fn *quantize_out);
+/// The GEMM function of `isa` for weights in `dtype` with rows of k (f32x: against f32
+/// activations), or NULL when only the tiles run it.
+sy_ck_tile_fn sy_ck_gemm_for(sy_cpu_isa isa, int f32x, sy_cpukern_dtype dtype, int64_t k);
 
 /// Software prefetch for a micro-tile's weights. The tile reads rows n..n+nr-1, one contiguous
 /// run of bytes, as nr interleaved streams a few cache lines long: too short for the hardware

@@ -11,6 +11,8 @@
 #define GEMV_TILE_N 32 // GEMV task rows come in multiples of this (gemv_rows_per_task)
 #define GEMM_TILE_M 16 // activation rows per GEMM task
 #define GEMM_TILE_N 32 // weight rows per GEMM task (f32: 32 × 576 × 4 B stays in L2)
+#define PANEL_MIN_M 8  // activation rows from which an ISA's panel GEMM (sy_ck_gemm_for) runs
+#define PANEL_M 128    // activation rows per panel GEMM task (each task unpacks its panels once)
 
 static const char *const isa_names[SY_CPU_ISA_COUNT] = {"auto", "scalar", "avx2", "avx512", "avx512vnni"};
 static const char *const dtype_names[SY_CPUKERN_DTYPE_COUNT] = {"f32", "f16", "q8_0", "q4_0", "q4_1"};
@@ -110,6 +112,17 @@ void sy_ck_kernels_for(sy_cpu_isa isa, int f32x, sy_ck_tile_fn tiles_out[SY_CPUK
     }
 }
 
+sy_ck_tile_fn sy_ck_gemm_for(sy_cpu_isa isa, int f32x, sy_cpukern_dtype dtype, int64_t k) {
+#ifdef SY_CK_X86
+    const sy_ck_isa_kernels *kern = isa >= SY_CPU_ISA_AVX512VNNI ? &sy_ck_avx512vnni_kernels : NULL;
+    if (!kern || !kern->gemm_fits || !kern->gemm_fits(k, f32x)) return NULL;
+    return f32x && dtype > SY_CPUKERN_F16 ? kern->gemm_f32x[dtype] : kern->gemm[dtype];
+#else
+    (void)isa, (void)f32x, (void)dtype, (void)k;
+    return NULL;
+#endif
+}
+
 static int is_block(sy_cpukern_dtype dtype) { return dtype >= SY_CPUKERN_Q8_0; }
 
 size_t sy_cpukern_row_bytes(sy_cpukern_dtype dtype, int64_t k) {
@@ -155,6 +168,7 @@ typedef struct tile_task {
     sy_ck_tile_fn fn;
     sy_ck_problem p;
     int64_t m, n, tiles_n; // for the kernel pool's flat tile index
+    int64_t tile_m;        // activation rows per GEMM task
     int64_t gemv_rows;     // weight rows per GEMV task
 } tile_task;
 
@@ -177,8 +191,8 @@ static void gemv_index(void *ctx, size_t t) {
 
 static void gemm_index(void *ctx, size_t t) {
     const tile_task *tt = ctx;
-    int64_t m0 = (int64_t)t / tt->tiles_n * GEMM_TILE_M, n0 = (int64_t)t % tt->tiles_n * GEMM_TILE_N;
-    int64_t m1 = m0 + GEMM_TILE_M < tt->m ? m0 + GEMM_TILE_M : tt->m;
+    int64_t m0 = (int64_t)t / tt->tiles_n * tt->tile_m, n0 = (int64_t)t % tt->tiles_n * GEMM_TILE_N;
+    int64_t m1 = m0 + tt->tile_m < tt->m ? m0 + tt->tile_m : tt->m;
     int64_t n1 = n0 + GEMM_TILE_N < tt->n ? n0 + GEMM_TILE_N : tt->n;
     tt->fn(&tt->p, m0, m1, n0, n1);
 }
@@ -230,6 +244,10 @@ sy_status sy_cpukern_linear(const sy_cpukern_linear_args *a, pthreadpool_t pool)
     const int exact = a->exact && is_block(a->dtype);
     sy_ck_kernels_for(isa, exact, tiles, &quantize);
     t.fn = tiles[a->dtype];
+    sy_ck_tile_fn gemm = a->m >= PANEL_MIN_M ? sy_ck_gemm_for(isa, exact, a->dtype, a->k) : NULL;
+    const int64_t tile_m = gemm ? PANEL_M : GEMM_TILE_M;
+    if (gemm) t.fn = gemm;
+    t.tile_m = tile_m;
     t.m = a->m, t.n = a->n, t.tiles_n = (a->n + GEMM_TILE_N - 1) / GEMM_TILE_N;
     t.p = (sy_ck_problem){.k = a->k, .x = a->x, .xq = NULL, .w = a->w,
                           .w_row = sy_cpukern_row_bytes(a->dtype, a->k), .bias = a->bias, .y = a->y, .ldy = a->n};
@@ -250,11 +268,11 @@ sy_status sy_cpukern_linear(const sy_cpukern_linear_args *a, pthreadpool_t pool)
     if (a->kpool && a->m == 1)
         sy_ck_pool_run(a->kpool, gemv_index, &t, (size_t)((a->n + t.gemv_rows - 1) / t.gemv_rows));
     else if (a->kpool)
-        sy_ck_pool_run(a->kpool, gemm_index, &t, (size_t)(((a->m + GEMM_TILE_M - 1) / GEMM_TILE_M) * t.tiles_n));
+        sy_ck_pool_run(a->kpool, gemm_index, &t, (size_t)(((a->m + tile_m - 1) / tile_m) * t.tiles_n));
     else if (a->m == 1)
         pthreadpool_parallelize_1d_tile_1d(pool, gemv_task, &t, (size_t)a->n, (size_t)t.gemv_rows, a->pool_flags);
     else
-        pthreadpool_parallelize_2d_tile_2d(pool, gemm_task, &t, (size_t)a->m, (size_t)a->n, GEMM_TILE_M,
+        pthreadpool_parallelize_2d_tile_2d(pool, gemm_task, &t, (size_t)a->m, (size_t)a->n, (size_t)tile_m,
                                            GEMM_TILE_N, a->pool_flags);
     return SY_OK;
 }
