@@ -15,15 +15,16 @@
 //
 // XNNPACK 2022 bakes every shape into a runtime, so the shape-dependent part is a "plan": the
 // concrete shapes of all values (resolved by the kit through host->infer_node) plus one runtime
-// per XNNPACK segment, keyed by the dims of the partition's inputs and states. The shapes are
-// resolved when a plan is built, not on every call. Plans are built on first use of a shape (the one at the symbol bounds already at compile time, which also proves XNNPACK
-// accepts the partition) and kept in a small LRU cache, so repeated calls with a seen shape
-// never rebuild. Nodes with weights to pack (linear, matmul by a constant) are not in any plan:
-// each is an XNNPACK operator created once here at compile time (its weights packed once) and
-// only set up per call for the call's rows, so plans hold weightless runtimes and a new shape
-// costs a few small runtime creations, not a repacking of every weight. (Builds whose XNNPACK
-// has no operator API this delegate knows keep those nodes in the subgraphs, and then each
-// plan packs its own weight copy; option shape_cache bounds that memory.)
+// per XNNPACK segment, keyed by the dims of the partition's inputs and states. Plans are built on
+// first use of a shape (the one at the symbol bounds already at compile time, which also proves
+// XNNPACK accepts the partition) and kept in a small LRU cache, so repeated calls with a seen
+// shape never rebuild, nor resolve shapes again. Nodes with weights to pack (linear, matmul by a
+// constant) are not in any plan: each is an XNNPACK operator created once here at compile time
+// (its weights packed once) and only set up per call for the call's rows, so plans hold
+// weightless runtimes and a new shape costs a few small runtime creations, not a repacking of
+// every weight. (Builds whose XNNPACK has no operator API this delegate knows keep those nodes
+// in the subgraphs, and then each plan packs its own weight copy; option shape_cache bounds that
+// memory.)
 
 #include <stdio.h>
 #include <string.h>
@@ -300,8 +301,9 @@ static sy_status call_key(sy_xnn_kernel *k, const sy_exec_args *args) {
     const sy_subgraph *sub = k->kp.sg;
     size_t n = 0;
     for (uint32_t i = 0; i < sub->n_inputs + sub->n_states; i++) {
-        const sy_tensor *t = i < sub->n_inputs ? &args->inputs[i] : &args->states[i - sub->n_inputs];
-        const sy_value_info *vi = &k->graph->values[i < sub->n_inputs ? sub->inputs[i] : sub->states[i - sub->n_inputs]];
+        const int is_input = i < sub->n_inputs;
+        const sy_tensor *t = is_input ? &args->inputs[i] : &args->states[i - sub->n_inputs];
+        const sy_value_info *vi = &k->graph->values[is_input ? sub->inputs[i] : sub->states[i - sub->n_inputs]];
         if (t->rank != vi->rank) {
             return sy_xnn_error(k->be, SY_ERR_SHAPE, "xnnpack: '%s' has rank %u, the program declares %u", vi->name,
                                 t->rank, vi->rank);
