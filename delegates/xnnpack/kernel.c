@@ -1,25 +1,30 @@
 // Compiling and running a partition: segments, value placement, per-shape plans.
 //
+// The partition's values (graph ids, dtypes, bounds, roles, constant bytes, where a boundary
+// value's bytes are, lifetimes in steps) are the delegate kit's value table (k->kp, see
+// switchyard/delegate_kit.h); k->vals and the other per-value arrays hold only what XNNPACK
+// needs, at the kit's local index.
+//
 // compile() splits the partition's nodes, in order, into segments (a run of XNNPACK-capable
 // nodes = one XNNPACK subgraph; each custom-kernel node and each operator node = its own
-// segment) and decides where every value the partition touches lives:
-//   input / output / state  the host's tensors of this call,
-//   constant                the program's (mmapped) bytes, given to XNNPACK as static data,
+// segment). Each value lives where the kit places it, or, for a value made inside:
 //   internal                inside one XNNPACK runtime (XNNPACK plans that memory itself),
-//   scratch                 crosses segments, feeds a custom kernel or an operator: a slot in the
-//                           host's scratch, placed at compile time by lifetime (slots are reused).
+//   scratch                 crosses segments, or a custom kernel or an operator makes it: a slot
+//                           in the host's scratch, placed at compile time by lifetime (slots are
+//                           reused).
 //
 // XNNPACK 2022 bakes every shape into a runtime, so the shape-dependent part is a "plan": the
-// concrete shapes of all values (from host->infer_node) plus one runtime per XNNPACK segment,
-// keyed by the dims of the partition's inputs and states. Plans are built on first use of a
-// shape (the one at the symbol bounds already at compile time, which also proves XNNPACK
-// accepts the partition) and kept in a small LRU cache, so repeated calls with a seen shape
-// never rebuild. Nodes with weights to pack (linear, matmul by a constant) are not in any plan:
-// each is an XNNPACK operator created once here at compile time (its weights packed once) and
-// only set up per call for the call's rows, so plans hold weightless runtimes and a new shape
-// costs a few small runtime creations, not a repacking of every weight. (Builds whose XNNPACK
-// has no operator API this delegate knows keep those nodes in the subgraphs, and then each
-// plan packs its own weight copy; option shape_cache bounds that memory.)
+// concrete shapes of all values (resolved by the kit through host->infer_node) plus one runtime
+// per XNNPACK segment, keyed by the dims of the partition's inputs and states. Plans are built on
+// first use of a shape (the one at the symbol bounds already at compile time, which also proves
+// XNNPACK accepts the partition) and kept in a small LRU cache, so repeated calls with a seen
+// shape never rebuild, nor resolve shapes again. Nodes with weights to pack (linear, matmul by a
+// constant) are not in any plan: each is an XNNPACK operator created once here at compile time
+// (its weights packed once) and only set up per call for the call's rows, so plans hold
+// weightless runtimes and a new shape costs a few small runtime creations, not a repacking of
+// every weight. (Builds whose XNNPACK has no operator API this delegate knows keep those nodes
+// in the subgraphs, and then each plan packs its own weight copy; option shape_cache bounds that
+// memory.)
 
 #include <stdio.h>
 #include <string.h>
@@ -30,31 +35,22 @@
 #define NONE UINT32_MAX
 #define SLOT_ALIGN 64
 
-typedef enum loc_kind {
-    LOC_INTERNAL = 0,
-    LOC_INPUT = 1,
-    LOC_OUTPUT = 2,
-    LOC_STATE = 3,
-    LOC_CONST = 4,
-    LOC_SCRATCH = 5,
-} loc_kind;
-
-typedef struct local_value {
-    uint32_t value;   // graph value id
-    uint8_t loc;      // loc_kind
-    uint32_t index;   // LOC_INPUT / LOC_OUTPUT / LOC_STATE: position in the exec args arrays
-    size_t offset;    // LOC_SCRATCH: byte offset in the scratch
-    size_t bytes;     // LOC_SCRATCH: slot size (at the bounds, padded)
+// What only this delegate keeps per value, at the kit's local index (k->kp.values[l] has the
+// graph id, dtype, bounds, role, place, constant pointer and lifetime in steps).
+typedef struct xnn_value {
     int32_t producer; // segment producing it; -1 when produced outside the partition
-    int32_t first_use, last_use; // segments reading it; -1 when none
-} local_value;
+    uint8_t scratch;  // an internal value that lives in the host's scratch (it crosses segments,
+                      // or a custom kernel or operator makes it); else XNNPACK places it
+    size_t offset;    // scratch: byte offset in the scratch
+    size_t bytes;     // scratch: slot size (at the bounds, padded)
+} xnn_value;
 
 typedef struct segment {
     uint32_t first, count; // positions in kernel->nodes
     sy_xnn_node_mode kind;    // SUBGRAPH: XNNPACK nodes; CUSTOM / OPERATOR: a single node
     sy_xnn_node_operator op;  // OPERATOR: the node's operator (made at compile time, shape-free)
     uint32_t n_ext;        // XNNPACK external values; external id = position in ext
-    uint32_t *ext;         // local ids
+    uint32_t *ext;         // kit local indices
     uint32_t ext_base;     // offset of this segment's pointers in plan->bound
     struct xnn_external_value *setup; // (n_ext) preallocated xnn_setup_runtime argument
     char label[64];        // profiling event name
@@ -68,7 +64,7 @@ typedef struct plan {
     int used;
     uint64_t stamp;          // LRU clock of the last use
     int64_t *key;            // (key_len) ranks and dims of the inputs and states
-    sy_tensor *shapes;       // (n_locals) concrete dtype/rank/dims, data unused
+    sy_tensor *shapes;       // (kp.n_values) the kit's resolved dtype/rank/dims, data unused
     xnn_runtime_t *runtimes; // (n_segments) NULL for custom and operator segments
     void **bound;            // (total_ext) pointers each runtime was last set up with
     uint8_t *ready;          // (n_segments) runtime set up at least once
@@ -78,26 +74,21 @@ typedef struct plan {
 struct sy_xnn_kernel {
     sy_xnn_backend *be;
     const sy_graph_view *graph; // borrowed: valid until release (the program outlives us)
-    uint32_t n_nodes;
-    uint32_t *nodes; // graph node ids, execution order
-    uint32_t n_inputs, n_outputs, n_states;
-    uint32_t *inputs, *states; // graph value ids (for the key and the compile-time plan)
-    uint32_t n_locals;
-    local_value *locals;
-    uint32_t *local_of; // (graph->n_values) local id of each graph value, NONE if untouched
+    sy_kit_partition kp;        // the partition's value table (local index l); kp.sg borrowed
+    xnn_value *vals;            // (kp.n_values) this delegate's side of each local value
     uint32_t n_segments;
     segment *segs;
     uint32_t total_ext;
     size_t key_len;
     int64_t *key_buf;   // (key_len) the current call's key
-    uint32_t *xid;      // (n_locals) XNNPACK ids while a subgraph is being defined
-    uint32_t *marks;    // (n_locals) scratch marks for compile-time walks
+    uint32_t *xid;      // (kp.n_values) XNNPACK ids while a subgraph is being defined
+    uint32_t *marks;    // (kp.n_values) scratch marks for compile-time walks
     uint32_t n_plans;
     plan *plans;
     uint64_t clock;
     size_t op_scratch_offset; // where custom kernels' own scratch starts
     size_t scratch_bytes;
-    void **ptrs; // (n_locals) data pointer of each value in the current call
+    void **ptrs; // (kp.n_values) data pointer of each value in the current call
     char detail[96];
 };
 
@@ -115,6 +106,20 @@ static void kfree(const sy_xnn_backend *be, void *p) {
 
 static const char *node_label(const sy_node_info *n) {
     return n->name ? n->name : "";
+}
+
+// The graph node id and node at partition step `pos`.
+static uint32_t node_id_at(const sy_xnn_kernel *k, uint32_t pos) {
+    return k->kp.sg->nodes[pos];
+}
+
+static const sy_node_info *node_at(const sy_xnn_kernel *k, uint32_t pos) {
+    return &k->graph->nodes[k->kp.sg->nodes[pos]];
+}
+
+static const char *value_name(const sy_xnn_kernel *k, uint32_t l) {
+    const char *name = k->graph->values[k->kp.values[l].id].name;
+    return name ? name : "";
 }
 
 // --- plans ---
@@ -151,13 +156,6 @@ static int host_can_infer(const sy_xnn_backend *be) {
     return be->host.infer_node != NULL;
 }
 
-static void tensor_from_info(const sy_value_info *v, sy_tensor *t) {
-    memset(t, 0, sizeof(*t));
-    t->dtype = v->dtype;
-    t->rank = v->rank;
-    for (uint32_t i = 0; i < v->rank; i++) t->dims[i] = v->dims[i];
-}
-
 static int is_fc_node(const sy_graph_view *g, const sy_node_info *node);
 
 // The pool a subgraph runtime gets: none (the caller's thread) when every node's output under
@@ -168,10 +166,10 @@ static int is_fc_node(const sy_graph_view *g, const sy_node_info *node);
 static pthreadpool_t runtime_pool(const sy_xnn_kernel *k, const plan *p, const segment *seg) {
     const int64_t small = 16384; // elements (64 KiB of f32)
     for (uint32_t pos = seg->first; pos < seg->first + seg->count; pos++) {
-        const sy_node_info *node = &k->graph->nodes[k->nodes[pos]];
+        const sy_node_info *node = node_at(k, pos);
         if (is_fc_node(k->graph, node)) return k->be->pool;
         for (uint32_t o = 0; o < node->n_outputs; o++) {
-            if (sy_tensor_numel(&p->shapes[k->local_of[node->outputs[o]]]) > small) return k->be->pool;
+            if (sy_tensor_numel(&p->shapes[sy_kit_local(&k->kp, node->outputs[o])]) > small) return k->be->pool;
         }
     }
     return NULL;
@@ -191,22 +189,22 @@ static sy_status build_runtime(sy_xnn_kernel *k, plan *p, uint32_t s, xnn_runtim
         return sy_xnn_error(be, SY_ERR_DELEGATE, "%s: xnn_create_subgraph failed: %s", seg->label,
                          sy_xnn_status_name(st));
     }
-    for (uint32_t i = 0; i < k->n_locals; i++) k->xid[i] = XNN_INVALID_VALUE_ID;
+    for (uint32_t i = 0; i < k->kp.n_values; i++) k->xid[i] = XNN_INVALID_VALUE_ID;
     for (uint32_t e = 0; e < seg->n_ext; e++) {
         const uint32_t l = seg->ext[e];
         size_t dims[XNN_MAX_TENSOR_DIMS];
         const size_t nd = sy_xnn_dims(&p->shapes[l], dims);
-        const uint32_t flags = k->locals[l].producer == (int32_t)s ? XNN_VALUE_FLAG_EXTERNAL_OUTPUT
+        const uint32_t flags = k->vals[l].producer == (int32_t)s ? XNN_VALUE_FLAG_EXTERNAL_OUTPUT
                                                                    : XNN_VALUE_FLAG_EXTERNAL_INPUT;
         st = xnn_define_tensor_value(sg, xnn_datatype_fp32, nd, dims, NULL, e, flags, &k->xid[l]);
         if (st != xnn_status_success) {
             result = sy_xnn_error(be, SY_ERR_DELEGATE, "%s: value '%s': xnn_define_tensor_value failed: %s",
-                               seg->label, g->values[k->locals[l].value].name, sy_xnn_status_name(st));
+                               seg->label, value_name(k, l), sy_xnn_status_name(st));
             goto done;
         }
     }
     for (uint32_t pos = seg->first; pos < seg->first + seg->count; pos++) {
-        const uint32_t nid = k->nodes[pos];
+        const uint32_t nid = node_id_at(k, pos);
         const sy_node_info *node = &g->nodes[nid];
         uint32_t in_ids[SY_XNN_MAX_NODE_INPUTS], out_ids[4];
         sy_tensor in[SY_XNN_MAX_NODE_INPUTS], out[4];
@@ -215,19 +213,20 @@ static sy_status build_runtime(sy_xnn_kernel *k, plan *p, uint32_t s, xnn_runtim
             in_ids[i] = XNN_INVALID_VALUE_ID;
             memset(&in[i], 0, sizeof(in[i]));
             if (v == SY_NO_VALUE) continue;
-            const uint32_t l = k->local_of[v];
+            const uint32_t l = sy_kit_local(&k->kp, v);
+            const sy_kit_value *kv = &k->kp.values[l];
             in[i] = p->shapes[l];
-            if (k->locals[l].loc == LOC_CONST) in[i].data = (void *)g->values[v].data;
+            if (kv->place == SY_KIT_CONSTANT) in[i].data = (void *)kv->constant;
             if (k->xid[l] == XNN_INVALID_VALUE_ID) {
-                if (k->locals[l].loc != LOC_CONST) {
+                if (kv->place != SY_KIT_CONSTANT) {
                     result = sy_xnn_error(be, SY_ERR_INTERNAL, "node #%u '%s': input '%s' has no definition",
                                        nid, node_label(node), g->values[v].name);
                     goto done;
                 }
                 size_t dims[XNN_MAX_TENSOR_DIMS];
                 const size_t nd = sy_xnn_dims(&p->shapes[l], dims);
-                st = xnn_define_tensor_value(sg, xnn_datatype_fp32, nd, dims, g->values[v].data,
-                                             XNN_INVALID_VALUE_ID, 0, &k->xid[l]);
+                st = xnn_define_tensor_value(sg, xnn_datatype_fp32, nd, dims, kv->constant, XNN_INVALID_VALUE_ID,
+                                             0, &k->xid[l]);
                 if (st != xnn_status_success) {
                     result = sy_xnn_error(be, SY_ERR_DELEGATE,
                                        "node #%u '%s' (%s): constant '%s': xnn_define_tensor_value failed: %s",
@@ -239,7 +238,7 @@ static sy_status build_runtime(sy_xnn_kernel *k, plan *p, uint32_t s, xnn_runtim
             in_ids[i] = k->xid[l];
         }
         for (uint32_t o = 0; o < node->n_outputs && o < 4; o++) {
-            const uint32_t l = k->local_of[node->outputs[o]];
+            const uint32_t l = sy_kit_local(&k->kp, node->outputs[o]);
             out[o] = p->shapes[l];
             if (k->xid[l] == XNN_INVALID_VALUE_ID) {
                 size_t dims[XNN_MAX_TENSOR_DIMS];
@@ -297,14 +296,47 @@ done:
     return result;
 }
 
-// Builds a plan for concrete input and state shapes (in subgraph order).
-static sy_status plan_build(sy_xnn_kernel *k, plan *p, const sy_tensor *in_shapes,
-                            const sy_tensor *state_shapes) {
+// Writes the plan key of a call (ranks and dims of its inputs, then its states) into k->key_buf.
+static sy_status call_key(sy_xnn_kernel *k, const sy_exec_args *args) {
+    const sy_subgraph *sub = k->kp.sg;
+    size_t n = 0;
+    for (uint32_t i = 0; i < sub->n_inputs + sub->n_states; i++) {
+        const int is_input = i < sub->n_inputs;
+        const sy_tensor *t = is_input ? &args->inputs[i] : &args->states[i - sub->n_inputs];
+        const sy_value_info *vi = &k->graph->values[is_input ? sub->inputs[i] : sub->states[i - sub->n_inputs]];
+        if (t->rank != vi->rank) {
+            return sy_xnn_error(k->be, SY_ERR_SHAPE, "xnnpack: '%s' has rank %u, the program declares %u", vi->name,
+                                t->rank, vi->rank);
+        }
+        k->key_buf[n++] = t->rank;
+        for (uint32_t d = 0; d < t->rank; d++) k->key_buf[n++] = t->dims[d];
+    }
+    return SY_OK;
+}
+
+// The shapes of every value for a call's input and state shapes. The kit resolves them
+// (host->infer_node node by node); a host without infer_node gets the declared shapes, which
+// compile made sure are all static.
+static sy_status resolve_shapes(sy_xnn_kernel *k, const sy_exec_args *args) {
+    if (host_can_infer(k->be)) return sy_kit_resolve_shapes(&k->kp, args);
+    for (uint32_t l = 0; l < k->kp.n_values; l++) {
+        const sy_kit_value *e = &k->kp.values[l];
+        sy_tensor *t = &k->kp.shapes[l];
+        memset(t, 0, sizeof(*t));
+        t->dtype = e->dtype;
+        t->rank = e->rank;
+        memcpy(t->dims, e->bound, sizeof(t->dims));
+    }
+    return SY_OK;
+}
+
+// Builds a plan for the call's shapes (key already in k->key_buf). Shapes are resolved here,
+// once per plan, not per call: a call with a seen key (every decode step) runs no shape rule.
+static sy_status plan_build(sy_xnn_kernel *k, plan *p, const sy_exec_args *args) {
     const sy_xnn_backend *be = k->be;
-    const sy_graph_view *g = k->graph;
     memset(p, 0, sizeof(*p));
-    p->key = kalloc(be, k->key_len * sizeof(int64_t));
-    p->shapes = kalloc(be, k->n_locals * sizeof(sy_tensor));
+    p->key = kalloc(be, (k->key_len + 1) * sizeof(int64_t));
+    p->shapes = kalloc(be, (k->kp.n_values + 1) * sizeof(sy_tensor));
     p->runtimes = kalloc(be, k->n_segments * sizeof(xnn_runtime_t));
     p->bound = kalloc(be, (k->total_ext ? k->total_ext : 1) * sizeof(void *));
     p->ready = kalloc(be, k->n_segments);
@@ -312,47 +344,17 @@ static sy_status plan_build(sy_xnn_kernel *k, plan *p, const sy_tensor *in_shape
         plan_free(k, p);
         return sy_xnn_error(be, SY_ERR_OUT_OF_MEMORY, "xnnpack: out of memory building a shape plan");
     }
-    size_t kp = 0;
-    for (uint32_t i = 0; i < k->n_inputs; i++) {
-        p->key[kp++] = in_shapes[i].rank;
-        for (uint32_t d = 0; d < in_shapes[i].rank; d++) p->key[kp++] = in_shapes[i].dims[d];
+    memcpy(p->key, k->key_buf, k->key_len * sizeof(int64_t));
+    sy_status st = resolve_shapes(k, args);
+    if (st != SY_OK) {
+        plan_free(k, p);
+        return st; // the host recorded the message (it names the node)
     }
-    for (uint32_t i = 0; i < k->n_states; i++) {
-        p->key[kp++] = state_shapes[i].rank;
-        for (uint32_t d = 0; d < state_shapes[i].rank; d++) p->key[kp++] = state_shapes[i].dims[d];
-    }
-    for (uint32_t l = 0; l < k->n_locals; l++) {
-        const local_value *lv = &k->locals[l];
-        if (lv->loc == LOC_INPUT) p->shapes[l] = in_shapes[lv->index];
-        else if (lv->loc == LOC_STATE) p->shapes[l] = state_shapes[lv->index];
-        else tensor_from_info(&g->values[lv->value], &p->shapes[l]);
-        p->shapes[l].data = NULL;
-    }
-    // internal shapes follow the op rules (host->infer_node) in execution order
-    if (host_can_infer(be)) {
-        for (uint32_t pos = 0; pos < k->n_nodes; pos++) {
-            const uint32_t nid = k->nodes[pos];
-            const sy_node_info *node = &g->nodes[nid];
-            sy_tensor in[SY_XNN_MAX_NODE_INPUTS], out[4];
-            memset(in, 0, sizeof(in));
-            memset(out, 0, sizeof(out));
-            for (uint32_t i = 0; i < node->n_inputs && i < SY_XNN_MAX_NODE_INPUTS; i++)
-                if (node->inputs[i] != SY_NO_VALUE) in[i] = p->shapes[k->local_of[node->inputs[i]]];
-            sy_status st = be->host.infer_node(be->host.host, g, nid, in, out);
-            if (st != SY_OK) {
-                plan_free(k, p);
-                return st; // the host recorded the message (it names the node)
-            }
-            for (uint32_t o = 0; o < node->n_outputs && o < 4; o++) {
-                sy_tensor *t = &p->shapes[k->local_of[node->outputs[o]]];
-                *t = out[o];
-                t->data = NULL;
-            }
-        }
-    }
+    memcpy(p->shapes, k->kp.shapes, k->kp.n_values * sizeof(sy_tensor));
+    for (uint32_t l = 0; l < k->kp.n_values; l++) p->shapes[l].data = NULL; // pointers are per call
     for (uint32_t s = 0; s < k->n_segments; s++) {
         if (k->segs[s].kind != SY_XNN_MODE_SUBGRAPH) continue;
-        sy_status st = build_runtime(k, p, s, &p->runtimes[s]);
+        st = build_runtime(k, p, s, &p->runtimes[s]);
         if (st != SY_OK) {
             plan_free(k, p);
             return st;
@@ -363,15 +365,6 @@ static sy_status plan_build(sy_xnn_kernel *k, plan *p, const sy_tensor *in_shape
 }
 
 // --- compile ---
-
-static uint32_t add_local(sy_xnn_kernel *k, uint32_t value) {
-    if (k->local_of[value] != NONE) return k->local_of[value];
-    const uint32_t l = k->n_locals++;
-    k->locals[l] = (local_value){.value = value, .loc = LOC_INTERNAL, .index = NONE, .producer = -1,
-                                 .first_use = -1, .last_use = -1};
-    k->local_of[value] = l;
-    return l;
-}
 
 static size_t value_bytes(const sy_value_info *v) {
     if (v->nbytes) return v->nbytes;
@@ -384,20 +377,40 @@ static size_t align_up(size_t n, size_t a) {
     return (n + a - 1) / a * a;
 }
 
-// Places scratch values by lifetime (segments [producer, last_use]); first fit by offset.
+// The segment that runs partition step `pos` (segments are contiguous runs of steps).
+static int32_t segment_at(const sy_xnn_kernel *k, uint32_t pos) {
+    uint32_t lo = 0, hi = k->n_segments;
+    while (hi - lo > 1) {
+        const uint32_t mid = lo + (hi - lo) / 2;
+        if (k->segs[mid].first <= pos) lo = mid;
+        else hi = mid;
+    }
+    return (int32_t)lo;
+}
+
+// The segments a scratch value occupies its slot: from its producer to its last reader.
+static void scratch_span(const sy_xnn_kernel *k, uint32_t l, int32_t *lo, int32_t *hi) {
+    const int32_t last = segment_at(k, k->kp.values[l].last_step);
+    *lo = k->vals[l].producer;
+    *hi = last > *lo ? last : *lo;
+}
+
+// Places scratch values by lifetime (segments [producer, last reader]); first fit by offset.
 static size_t place_scratch(sy_xnn_kernel *k) {
     size_t peak = 0;
-    for (uint32_t l = 0; l < k->n_locals; l++) {
-        local_value *v = &k->locals[l];
-        if (v->loc != LOC_SCRATCH) continue;
-        const int32_t lo = v->producer, hi = v->last_use > v->producer ? v->last_use : v->producer;
+    for (uint32_t l = 0; l < k->kp.n_values; l++) {
+        xnn_value *v = &k->vals[l];
+        if (!v->scratch) continue;
+        int32_t lo, hi;
+        scratch_span(k, l, &lo, &hi);
         size_t offset = 0;
         for (int moved = 1; moved;) {
             moved = 0;
             for (uint32_t m = 0; m < l; m++) {
-                const local_value *w = &k->locals[m];
-                if (w->loc != LOC_SCRATCH) continue;
-                const int32_t wlo = w->producer, whi = w->last_use > w->producer ? w->last_use : w->producer;
+                const xnn_value *w = &k->vals[m];
+                if (!w->scratch) continue;
+                int32_t wlo, whi;
+                scratch_span(k, m, &wlo, &whi);
                 const int overlap_time = !(whi < lo || wlo > hi);
                 const int overlap_space = offset < w->offset + w->bytes && w->offset < offset + v->bytes;
                 if (overlap_time && overlap_space) {
@@ -433,13 +446,10 @@ void sy_xnn_kernel_release(sy_xnn_kernel *k) {
             kfree(be, k->segs[s].setup);
         }
     }
+    sy_kit_partition_deinit(&k->kp);
     kfree(be, k->plans);
     kfree(be, k->segs);
-    kfree(be, k->nodes);
-    kfree(be, k->inputs);
-    kfree(be, k->states);
-    kfree(be, k->locals);
-    kfree(be, k->local_of);
+    kfree(be, k->vals);
     kfree(be, k->key_buf);
     kfree(be, k->xid);
     kfree(be, k->marks);
@@ -451,45 +461,53 @@ static sy_status oom(const sy_xnn_backend *be) {
     return sy_xnn_error(be, SY_ERR_OUT_OF_MEMORY, "xnnpack: out of memory compiling a partition");
 }
 
-// compile, phase 1: the kernel's tables, sized from the partition.
-static sy_status compile_tables(sy_xnn_kernel *k, const sy_subgraph *sub) {
-    const sy_xnn_backend *be = k->be;
-    const sy_graph_view *g = k->graph;
-    size_t max_locals = 0;
+// Refuses a partition that names a node or value the graph does not have (the kit's table
+// trusts the ids it is given).
+static sy_status check_ids(const sy_xnn_backend *be, const sy_subgraph *sub) {
+    const sy_graph_view *g = sub->graph;
     for (uint32_t i = 0; i < sub->n_nodes; i++) {
         if (sub->nodes[i] >= g->n_nodes) {
             return sy_xnn_error(be, SY_ERR_INVALID_ARGUMENT, "xnnpack: partition names node #%u of %u",
-                             sub->nodes[i], g->n_nodes);
+                                sub->nodes[i], g->n_nodes);
         }
-        const sy_node_info *n = &g->nodes[sub->nodes[i]];
-        max_locals += n->n_inputs + n->n_outputs;
+        const uint32_t nid = sub->nodes[i];
+        const sy_node_info *node = &g->nodes[nid];
+        for (uint32_t j = 0; j < node->n_inputs + node->n_outputs; j++) {
+            const int is_in = j < node->n_inputs;
+            const uint32_t v = is_in ? node->inputs[j] : node->outputs[j - node->n_inputs];
+            if (v == SY_NO_VALUE && is_in) continue;
+            if (v >= g->n_values) {
+                return sy_xnn_error(be, SY_ERR_INVALID_ARGUMENT, "node #%u: %s value #%u out of range", nid,
+                                    is_in ? "input" : "output", v);
+            }
+        }
     }
-    k->nodes = kalloc(be, sub->n_nodes * sizeof(uint32_t));
-    k->inputs = kalloc(be, (sub->n_inputs + 1) * sizeof(uint32_t));
-    k->states = kalloc(be, (sub->n_states + 1) * sizeof(uint32_t));
-    k->locals = kalloc(be, (max_locals + 1) * sizeof(local_value));
-    k->local_of = kalloc(be, (g->n_values + 1) * sizeof(uint32_t));
-    k->segs = kalloc(be, sub->n_nodes * sizeof(segment));
-    k->plans = kalloc(be, k->n_plans * sizeof(plan));
-    if (!k->nodes || !k->inputs || !k->states || !k->locals || !k->local_of || !k->segs || !k->plans) {
-        return oom(be);
-    }
-    memcpy(k->nodes, sub->nodes, sub->n_nodes * sizeof(uint32_t));
-    if (sub->n_inputs) memcpy(k->inputs, sub->inputs, sub->n_inputs * sizeof(uint32_t));
-    if (sub->n_states) memcpy(k->states, sub->states, sub->n_states * sizeof(uint32_t));
-    for (uint32_t v = 0; v < g->n_values; v++) k->local_of[v] = NONE;
-
     return SY_OK;
 }
 
-// compile, phase 2: the local values and the segments (runs of XNNPACK nodes, or single custom /
-// operator nodes), with each value's producer and first/last use.
+// compile, phase 1: the kit's value table and this delegate's tables, sized from the partition.
+static sy_status compile_tables(sy_xnn_kernel *k, const sy_subgraph *sub) {
+    const sy_xnn_backend *be = k->be;
+    sy_status st = check_ids(be, sub);
+    if (st == SY_OK) st = sy_kit_partition_init(&k->kp, &be->host, sub);
+    if (st != SY_OK) return st;
+    k->vals = kalloc(be, (k->kp.n_values + 1) * sizeof(xnn_value));
+    k->segs = kalloc(be, sub->n_nodes * sizeof(segment));
+    k->plans = kalloc(be, k->n_plans * sizeof(plan));
+    if (!k->vals || !k->segs || !k->plans) {
+        return oom(be);
+    }
+    for (uint32_t l = 0; l < k->kp.n_values; l++) k->vals[l].producer = -1;
+    return SY_OK;
+}
+
+// compile, phase 2: the segments (runs of XNNPACK nodes, or single custom / operator nodes) and
+// the segment producing each value.
 static sy_status compile_segments(sy_xnn_kernel *k) {
     const sy_xnn_backend *be = k->be;
     const sy_graph_view *g = k->graph;
-    // values and segments
-    for (uint32_t pos = 0; pos < k->n_nodes; pos++) {
-        const uint32_t nid = k->nodes[pos];
+    for (uint32_t pos = 0; pos < k->kp.sg->n_nodes; pos++) {
+        const uint32_t nid = node_id_at(k, pos);
         const sy_node_info *node = &g->nodes[nid];
         const sy_xnn_op_entry *e = sy_xnn_op_find(node->op);
         if (!e || node->n_inputs > SY_XNN_MAX_NODE_INPUTS || node->n_outputs > 4) {
@@ -505,89 +523,46 @@ static sy_status compile_segments(sy_xnn_kernel *k) {
             if (mode != SY_XNN_MODE_SUBGRAPH) snprintf(s->label, sizeof(s->label), "%s", node_label(node));
             else snprintf(s->label, sizeof(s->label), "xnnpack subgraph from node #%u '%.24s'", nid, node_label(node));
         }
-        segment *s = &k->segs[k->n_segments - 1];
-        s->count++;
-        const int32_t si = (int32_t)(k->n_segments - 1);
-        for (uint32_t i = 0; i < node->n_inputs; i++) {
-            const uint32_t v = node->inputs[i];
-            if (v == SY_NO_VALUE) continue;
-            if (v >= g->n_values) {
-                return sy_xnn_error(be, SY_ERR_INVALID_ARGUMENT, "node #%u: input value #%u out of range", nid, v);
-            }
-            local_value *lv = &k->locals[add_local(k, v)];
-            if (lv->first_use < 0) lv->first_use = si;
-            lv->last_use = si;
-        }
-        for (uint32_t o = 0; o < node->n_outputs; o++) {
-            const uint32_t v = node->outputs[o];
-            if (v >= g->n_values) {
-                return sy_xnn_error(be, SY_ERR_INVALID_ARGUMENT, "node #%u: output value #%u out of range", nid, v);
-            }
-            k->locals[add_local(k, v)].producer = si;
-        }
+        k->segs[k->n_segments - 1].count++;
+        for (uint32_t o = 0; o < node->n_outputs; o++)
+            k->vals[sy_kit_local(&k->kp, node->outputs[o])].producer = (int32_t)(k->n_segments - 1);
     }
-
     return SY_OK;
 }
 
-// compile, phase 3: where each value lives (input, output, state, constant, scratch, internal).
-static sy_status compile_places(sy_xnn_kernel *k, const sy_subgraph *sub) {
+// compile, phase 3: which internal values live in the scratch (the kit placed the others:
+// input, output, state, constant). An internal value stays inside one XNNPACK runtime unless it
+// crosses segments or a custom kernel or operator makes it.
+static sy_status compile_places(sy_xnn_kernel *k) {
     const sy_xnn_backend *be = k->be;
     const sy_graph_view *g = k->graph;
-    // where each value lives
-    for (uint32_t i = 0; i < sub->n_inputs; i++) {
-        const uint32_t v = sub->inputs[i];
-        if (v < g->n_values && k->local_of[v] != NONE) {
-            k->locals[k->local_of[v]].loc = LOC_INPUT;
-            k->locals[k->local_of[v]].index = i;
+    for (uint32_t l = 0; l < k->kp.n_values; l++) {
+        const sy_kit_value *e = &k->kp.values[l];
+        xnn_value *xv = &k->vals[l];
+        if (e->place == SY_KIT_CONSTANT && !e->constant) {
+            return sy_xnn_error(be, SY_ERR_INVALID_ARGUMENT, "xnnpack: constant '%s' has no data", value_name(k, l));
         }
-    }
-    for (uint32_t i = 0; i < sub->n_outputs; i++) {
-        const uint32_t v = sub->outputs[i];
-        if (v < g->n_values && k->local_of[v] != NONE) {
-            k->locals[k->local_of[v]].loc = LOC_OUTPUT;
-            k->locals[k->local_of[v]].index = i;
-        }
-    }
-    for (uint32_t i = 0; i < sub->n_states; i++) {
-        const uint32_t v = sub->states[i];
-        if (v < g->n_values && k->local_of[v] != NONE) {
-            k->locals[k->local_of[v]].loc = LOC_STATE;
-            k->locals[k->local_of[v]].index = i;
-        }
-    }
-    for (uint32_t l = 0; l < k->n_locals; l++) {
-        local_value *lv = &k->locals[l];
-        const sy_value_info *vi = &g->values[lv->value];
-        if (vi->role == SY_ROLE_CONSTANT && vi->data && lv->loc != LOC_OUTPUT && lv->loc != LOC_STATE) {
-            lv->loc = LOC_CONST;
-            continue;
-        }
-        if (lv->loc != LOC_INTERNAL) continue;
-        if (lv->producer < 0) {
+        if (e->place != SY_KIT_INTERNAL) continue;
+        if (xv->producer < 0) {
             return sy_xnn_error(be, SY_ERR_INVALID_ARGUMENT,
                              "xnnpack: value '%s' is read in the partition but neither produced there "
-                             "nor one of its inputs", vi->name ? vi->name : "");
+                             "nor one of its inputs", value_name(k, l));
         }
-        const int crosses = (lv->first_use >= 0 && lv->first_use != lv->producer) ||
-                            (lv->last_use >= 0 && lv->last_use != lv->producer);
-        if (k->segs[lv->producer].kind != SY_XNN_MODE_SUBGRAPH || crosses) {
-            lv->loc = LOC_SCRATCH;
-            lv->bytes = align_up(value_bytes(vi) + XNN_EXTRA_BYTES, SLOT_ALIGN);
-        } else if (lv->first_use >= 0 && k->segs[lv->first_use].kind != SY_XNN_MODE_SUBGRAPH) {
-            lv->loc = LOC_SCRATCH;
-            lv->bytes = align_up(value_bytes(vi) + XNN_EXTRA_BYTES, SLOT_ALIGN);
+        const int crosses = segment_at(k, e->last_step) != xv->producer;
+        if (k->segs[xv->producer].kind != SY_XNN_MODE_SUBGRAPH || crosses) {
+            xv->scratch = 1;
+            xv->bytes = align_up(value_bytes(&g->values[e->id]) + XNN_EXTRA_BYTES, SLOT_ALIGN);
         }
     }
     if (!host_can_infer(be)) {
         // without the host's shape rules, only the declared (static) shapes are known
-        for (uint32_t l = 0; l < k->n_locals; l++) {
-            const sy_value_info *vi = &g->values[k->locals[l].value];
+        for (uint32_t l = 0; l < k->kp.n_values; l++) {
+            const sy_value_info *vi = &g->values[k->kp.values[l].id];
             for (uint32_t i = 0; i < vi->rank; i++) {
                 if (vi->sym[i] >= 0) {
                     return sy_xnn_error(be, SY_ERR_UNSUPPORTED,
                                      "xnnpack: value '%s' has a symbolic dim but the host offers no infer_node",
-                                     vi->name ? vi->name : "");
+                                     value_name(k, l));
                 }
             }
         }
@@ -600,8 +575,8 @@ static void compile_scratch(sy_xnn_kernel *k) {
     const sy_graph_view *g = k->graph;
     const size_t values_peak = place_scratch(k);
     size_t op_scratch = 0;
-    for (uint32_t pos = 0; pos < k->n_nodes; pos++) {
-        const sy_node_info *node = &g->nodes[k->nodes[pos]];
+    for (uint32_t pos = 0; pos < k->kp.sg->n_nodes; pos++) {
+        const sy_node_info *node = node_at(k, pos);
         const sy_xnn_op_entry *e = sy_xnn_op_find(node->op);
         if (e->scratch && sy_xnn_op_mode(k->be, e, g, node) == SY_XNN_MODE_CUSTOM) {
             const size_t b = e->scratch(g, node);
@@ -612,19 +587,26 @@ static void compile_scratch(sy_xnn_kernel *k) {
     k->scratch_bytes = k->op_scratch_offset + (op_scratch ? align_up(op_scratch, SLOT_ALIGN) : 0);
 }
 
+// Whether local value l is an external value of the XNNPACK runtimes that touch it (it lives
+// in host memory); constants are static data, other internal values XNNPACK places itself.
+static int is_external(const sy_xnn_kernel *k, uint32_t l) {
+    const sy_kit_place place = k->kp.values[l].place;
+    return place != SY_KIT_CONSTANT && (place != SY_KIT_INTERNAL || k->vals[l].scratch);
+}
+
 // compile, phase 5: the external values of each XNNPACK segment and the plan key buffer.
 // counts: subgraphs, custom kernels, operators.
 static sy_status compile_externals(sy_xnn_kernel *k, uint32_t counts[3]) {
     const sy_xnn_backend *be = k->be;
     const sy_graph_view *g = k->graph;
-    // external values of each XNNPACK segment
-    k->marks = kalloc(be, (k->n_locals + 1) * sizeof(uint32_t));
-    k->xid = kalloc(be, (k->n_locals + 1) * sizeof(uint32_t));
-    k->ptrs = kalloc(be, (k->n_locals + 1) * sizeof(void *));
+    const sy_subgraph *sub = k->kp.sg;
+    k->marks = kalloc(be, (k->kp.n_values + 1) * sizeof(uint32_t));
+    k->xid = kalloc(be, (k->kp.n_values + 1) * sizeof(uint32_t));
+    k->ptrs = kalloc(be, (k->kp.n_values + 1) * sizeof(void *));
     if (!k->marks || !k->xid || !k->ptrs) {
         return oom(be);
     }
-    for (uint32_t l = 0; l < k->n_locals; l++) k->marks[l] = NONE;
+    for (uint32_t l = 0; l < k->kp.n_values; l++) k->marks[l] = NONE;
     uint32_t n_xnn = 0, n_custom = 0, n_ops = 0;
     for (uint32_t s = 0; s < k->n_segments; s++) {
         segment *seg = &k->segs[s];
@@ -634,7 +616,7 @@ static sy_status compile_externals(sy_xnn_kernel *k, uint32_t counts[3]) {
         n_xnn++;
         uint32_t cap = 0;
         for (uint32_t pos = seg->first; pos < seg->first + seg->count; pos++) {
-            const sy_node_info *node = &g->nodes[k->nodes[pos]];
+            const sy_node_info *node = node_at(k, pos);
             cap += node->n_inputs + node->n_outputs;
         }
         seg->ext = kalloc(be, (cap + 1) * sizeof(uint32_t));
@@ -643,13 +625,12 @@ static sy_status compile_externals(sy_xnn_kernel *k, uint32_t counts[3]) {
             return oom(be);
         }
         for (uint32_t pos = seg->first; pos < seg->first + seg->count; pos++) {
-            const sy_node_info *node = &g->nodes[k->nodes[pos]];
+            const sy_node_info *node = node_at(k, pos);
             for (uint32_t i = 0; i < node->n_inputs + node->n_outputs; i++) {
                 const uint32_t v = i < node->n_inputs ? node->inputs[i] : node->outputs[i - node->n_inputs];
                 if (v == SY_NO_VALUE) continue;
-                const uint32_t l = k->local_of[v];
-                const uint8_t loc = k->locals[l].loc;
-                if (loc == LOC_INTERNAL || loc == LOC_CONST || k->marks[l] == s) continue;
+                const uint32_t l = sy_kit_local(&k->kp, v);
+                if (!is_external(k, l) || k->marks[l] == s) continue;
                 k->marks[l] = s;
                 seg->ext[seg->n_ext++] = l;
             }
@@ -657,8 +638,8 @@ static sy_status compile_externals(sy_xnn_kernel *k, uint32_t counts[3]) {
         seg->ext_base = k->total_ext;
         k->total_ext += seg->n_ext;
     }
-    for (uint32_t i = 0; i < k->n_inputs; i++) k->key_len += 1 + g->values[k->inputs[i]].rank;
-    for (uint32_t i = 0; i < k->n_states; i++) k->key_len += 1 + g->values[k->states[i]].rank;
+    for (uint32_t i = 0; i < sub->n_inputs; i++) k->key_len += 1 + g->values[sub->inputs[i]].rank;
+    for (uint32_t i = 0; i < sub->n_states; i++) k->key_len += 1 + g->values[sub->states[i]].rank;
     k->key_buf = kalloc(be, (k->key_len + 1) * sizeof(int64_t));
     if (!k->key_buf) {
         return oom(be);
@@ -679,7 +660,7 @@ static sy_status compile_operators(sy_xnn_kernel *k, size_t *packed_out) {
     for (uint32_t s = 0; s < k->n_segments; s++) {
         segment *seg = &k->segs[s];
         if (seg->kind != SY_XNN_MODE_OPERATOR) continue;
-        const uint32_t nid = k->nodes[seg->first];
+        const uint32_t nid = node_id_at(k, seg->first);
         const sy_node_info *node = &g->nodes[nid];
         const char *call = "create";
         const enum xnn_status xst = sy_xnn_op_find(node->op)->create_op(k->be, g, node, &seg->op, &call);
@@ -695,28 +676,31 @@ static sy_status compile_operators(sy_xnn_kernel *k, size_t *packed_out) {
     return SY_OK;
 }
 
-// compile, phase 7: the plan at the symbol bounds.
+// compile, phase 7: the plan at the symbol bounds: proves XNNPACK accepts every node before the
+// host commits. Its call has the inputs and states at their declared dims and no data.
 static sy_status compile_bound_plan(sy_xnn_kernel *k) {
     const sy_xnn_backend *be = k->be;
     const sy_graph_view *g = k->graph;
-    // the plan at the symbol bounds: proves XNNPACK accepts every node before the host commits
-    sy_tensor *in_shapes = kalloc(be, (k->n_inputs + 1) * sizeof(sy_tensor));
-    sy_tensor *state_shapes = kalloc(be, (k->n_states + 1) * sizeof(sy_tensor));
-    if (!in_shapes || !state_shapes) {
-        kfree(be, in_shapes);
-        kfree(be, state_shapes);
-        return oom(be);
+    const sy_subgraph *sub = k->kp.sg;
+    const uint32_t n = sub->n_inputs + sub->n_outputs + sub->n_states;
+    sy_tensor *t = kalloc(be, (n + 1) * sizeof(sy_tensor)); // inputs, outputs, states
+    if (!t) return oom(be);
+    sy_exec_args args = {.struct_size = sizeof(args), .n_inputs = sub->n_inputs, .n_outputs = sub->n_outputs,
+                         .n_states = sub->n_states, .inputs = t, .outputs = t + sub->n_inputs,
+                         .states = t + sub->n_inputs + sub->n_outputs};
+    for (uint32_t i = 0; i < n; i++) {
+        const uint32_t v = i < sub->n_inputs ? sub->inputs[i]
+                         : i < sub->n_inputs + sub->n_outputs ? sub->outputs[i - sub->n_inputs]
+                                                              : sub->states[i - sub->n_inputs - sub->n_outputs];
+        const sy_value_info *vi = &g->values[v];
+        t[i].dtype = vi->dtype;
+        t[i].rank = vi->rank;
+        for (uint32_t d = 0; d < vi->rank; d++) t[i].dims[d] = vi->dims[d];
     }
-    for (uint32_t i = 0; i < k->n_inputs; i++) tensor_from_info(&g->values[k->inputs[i]], &in_shapes[i]);
-    for (uint32_t i = 0; i < k->n_states; i++) tensor_from_info(&g->values[k->states[i]], &state_shapes[i]);
-    sy_status st = plan_build(k, &k->plans[0], in_shapes, state_shapes);
-    kfree(be, in_shapes);
-    kfree(be, state_shapes);
-    if (st != SY_OK) {
-        return st;
-    }
-    k->plans[0].stamp = ++k->clock;
-
+    sy_status st = call_key(k, &args);
+    if (st == SY_OK) st = plan_build(k, &k->plans[0], &args);
+    kfree(be, t);
+    if (st != SY_OK) return st;
     k->plans[0].stamp = ++k->clock;
     return SY_OK;
 }
@@ -730,16 +714,12 @@ sy_status sy_xnn_kernel_compile(sy_xnn_backend *be, const sy_subgraph *sub, sy_x
     if (!k) return oom(be);
     k->be = be;
     k->graph = g;
-    k->n_nodes = sub->n_nodes;
-    k->n_inputs = sub->n_inputs;
-    k->n_outputs = sub->n_outputs;
-    k->n_states = sub->n_states;
     k->n_plans = be->shape_cache;
     uint32_t counts[3] = {0, 0, 0};
     size_t packed = 0;
     sy_status st = compile_tables(k, sub);
     if (st == SY_OK) st = compile_segments(k);
-    if (st == SY_OK) st = compile_places(k, sub);
+    if (st == SY_OK) st = compile_places(k);
     if (st == SY_OK) compile_scratch(k);
     if (st == SY_OK) st = compile_externals(k, counts);
     if (st == SY_OK) st = compile_operators(k, &packed);
@@ -750,8 +730,8 @@ sy_status sy_xnn_kernel_compile(sy_xnn_backend *be, const sy_subgraph *sub, sy_x
     }
     const uint32_t n_xnn = counts[0], n_custom = counts[1], n_ops = counts[2];
     // subgraph fully-connected nodes (builds without the operator API): one plan's copy
-    for (uint32_t pos = 0; pos < k->n_nodes; pos++) {
-        const sy_node_info *node = &g->nodes[k->nodes[pos]];
+    for (uint32_t pos = 0; pos < sub->n_nodes; pos++) {
+        const sy_node_info *node = node_at(k, pos);
         if (!is_fc_node(g, node) || sy_xnn_op_mode(k->be, sy_xnn_op_find(node->op), g, node) != SY_XNN_MODE_SUBGRAPH) continue;
         for (uint32_t i = 1; i < node->n_inputs; i++) {
             const sy_value_info *c = sy_xnn_input_info(g, node, i);
@@ -771,18 +751,8 @@ sy_status sy_xnn_kernel_compile(sy_xnn_backend *be, const sy_subgraph *sub, sy_x
 
 static plan *find_plan(sy_xnn_kernel *k, const sy_exec_args *args, sy_status *status) {
     const sy_xnn_backend *be = k->be;
-    size_t kp = 0;
-    for (uint32_t i = 0; i < k->n_inputs + k->n_states; i++) {
-        const sy_tensor *t = i < k->n_inputs ? &args->inputs[i] : &args->states[i - k->n_inputs];
-        const uint32_t v = i < k->n_inputs ? k->inputs[i] : k->states[i - k->n_inputs];
-        if (t->rank != k->graph->values[v].rank) {
-            *status = sy_xnn_error(be, SY_ERR_SHAPE, "xnnpack: '%s' has rank %u, the program declares %u",
-                                k->graph->values[v].name, t->rank, k->graph->values[v].rank);
-            return NULL;
-        }
-        k->key_buf[kp++] = t->rank;
-        for (uint32_t d = 0; d < t->rank; d++) k->key_buf[kp++] = t->dims[d];
-    }
+    *status = call_key(k, args);
+    if (*status != SY_OK) return NULL;
     plan *victim = NULL;
     for (uint32_t i = 0; i < k->n_plans; i++) {
         plan *p = &k->plans[i];
@@ -794,7 +764,7 @@ static plan *find_plan(sy_xnn_kernel *k, const sy_exec_args *args, sy_status *st
     }
     // a shape not seen yet (or evicted): build it now; this is the only allocating path
     if (victim->used) plan_free(k, victim);
-    *status = plan_build(k, victim, args->inputs, args->states);
+    *status = plan_build(k, victim, args);
     if (*status != SY_OK) return NULL;
     victim->stamp = ++k->clock;
     be->host.log(be->host.host, SY_LOG_DEBUG, "xnnpack: built a shape plan (%s)", k->detail);
@@ -836,7 +806,7 @@ static sy_status run_xnn(sy_xnn_kernel *k, plan *p, uint32_t s) {
 
 // A single-node segment: a custom kernel, or the node's operator set up for this call's shapes.
 static sy_status run_node(sy_xnn_kernel *k, const plan *p, segment *seg, char *scratch) {
-    const uint32_t nid = k->nodes[seg->first];
+    const uint32_t nid = node_id_at(k, seg->first);
     const sy_node_info *node = &k->graph->nodes[nid];
     sy_tensor in[SY_XNN_MAX_NODE_INPUTS], out[4];
     for (uint32_t i = 0; i < node->n_inputs; i++) {
@@ -845,12 +815,12 @@ static sy_status run_node(sy_xnn_kernel *k, const plan *p, segment *seg, char *s
             memset(&in[i], 0, sizeof(in[i]));
             continue;
         }
-        const uint32_t l = k->local_of[v];
+        const uint32_t l = sy_kit_local(&k->kp, v);
         in[i] = p->shapes[l];
         in[i].data = k->ptrs[l];
     }
     for (uint32_t o = 0; o < node->n_outputs; o++) {
-        const uint32_t l = k->local_of[node->outputs[o]];
+        const uint32_t l = sy_kit_local(&k->kp, node->outputs[o]);
         out[o] = p->shapes[l];
         out[o].data = k->ptrs[l];
     }
@@ -870,14 +840,32 @@ static sy_status run_node(sy_xnn_kernel *k, const plan *p, segment *seg, char *s
     return seg->kind == SY_XNN_MODE_OPERATOR ? e->run_op(&ctx) : e->run(&ctx);
 }
 
+// Where each value's bytes are in this call: the kit's place, or this delegate's scratch slot.
+static void bind_pointers(sy_xnn_kernel *k, const sy_exec_args *args) {
+    char *scratch = args->scratch;
+    for (uint32_t l = 0; l < k->kp.n_values; l++) {
+        const sy_kit_value *e = &k->kp.values[l];
+        switch (e->place) {
+        case SY_KIT_INPUT: k->ptrs[l] = args->inputs[e->index].data; break;
+        case SY_KIT_OUTPUT: k->ptrs[l] = args->outputs[e->index].data; break;
+        case SY_KIT_STATE: k->ptrs[l] = args->states[e->index].data; break;
+        case SY_KIT_CONSTANT: k->ptrs[l] = (void *)e->constant; break;
+        default: k->ptrs[l] = k->vals[l].scratch ? scratch + k->vals[l].offset : NULL; break;
+        }
+    }
+}
+
+// The call's shapes come from its plan (resolved through the kit when the plan was built), not
+// from resolving them again: a decode step with a seen key runs no shape rule and allocates
+// nothing.
 sy_status sy_xnn_kernel_execute(sy_xnn_kernel *k, const sy_exec_args *args) {
     const sy_xnn_backend *be = k->be;
-    const sy_graph_view *g = k->graph;
-    if (args->n_inputs != k->n_inputs || args->n_outputs != k->n_outputs || args->n_states != k->n_states) {
+    const sy_subgraph *sub = k->kp.sg;
+    if (args->n_inputs != sub->n_inputs || args->n_outputs != sub->n_outputs || args->n_states != sub->n_states) {
         return sy_xnn_error(be, SY_ERR_INVALID_ARGUMENT,
                          "xnnpack: execute got %u/%u/%u inputs/outputs/states, compiled for %u/%u/%u",
-                         args->n_inputs, args->n_outputs, args->n_states, k->n_inputs, k->n_outputs,
-                         k->n_states);
+                         args->n_inputs, args->n_outputs, args->n_states, sub->n_inputs, sub->n_outputs,
+                         sub->n_states);
     }
     if (k->scratch_bytes && !args->scratch)
         return sy_xnn_error(be, SY_ERR_INVALID_ARGUMENT, "xnnpack: execute got no scratch (needs %zu bytes)",
@@ -885,23 +873,11 @@ sy_status sy_xnn_kernel_execute(sy_xnn_kernel *k, const sy_exec_args *args) {
     sy_status status = SY_OK;
     plan *p = find_plan(k, args, &status);
     if (!p) return status;
-
-    char *scratch = args->scratch;
-    for (uint32_t l = 0; l < k->n_locals; l++) {
-        const local_value *lv = &k->locals[l];
-        switch (lv->loc) {
-        case LOC_INPUT: k->ptrs[l] = args->inputs[lv->index].data; break;
-        case LOC_OUTPUT: k->ptrs[l] = args->outputs[lv->index].data; break;
-        case LOC_STATE: k->ptrs[l] = args->states[lv->index].data; break;
-        case LOC_CONST: k->ptrs[l] = (void *)g->values[lv->value].data; break;
-        case LOC_SCRATCH: k->ptrs[l] = scratch + lv->offset; break;
-        default: k->ptrs[l] = NULL; break;
-        }
-    }
+    bind_pointers(k, args);
     for (uint32_t s = 0; s < k->n_segments && status == SY_OK; s++) {
         segment *seg = &k->segs[s];
         if (be->host.profile_begin) be->host.profile_begin(be->host.host, seg->label);
-        status = seg->kind != SY_XNN_MODE_SUBGRAPH ? run_node(k, p, seg, scratch) : run_xnn(k, p, s);
+        status = seg->kind != SY_XNN_MODE_SUBGRAPH ? run_node(k, p, seg, args->scratch) : run_xnn(k, p, s);
         if (be->host.profile_end) be->host.profile_end(be->host.host, seg->label);
     }
     return status;
