@@ -369,42 +369,5 @@ VT_MAIN({
     test_tied_head();
 })
 #else
-static void test_tied_head(void) {
-    // SmolLM2's tied embeddings: one q8_0 constant is both the embedding table and the LM head's
-    // weight. One partition, one upload of the blocks, two kernels reading them.
-    const int64_t V = 200, D = 64, n_ids = 3, idd[1] = {n_ids};
-    const int32_t ids[3] = {7, 0, 199};
-    size_t bytes = 0;
-    uint8_t *tq = random_blocks(SY_DTYPE_Q8_0, V, D, &bytes);
-    double *table = malloc(sizeof(double) * (size_t)(V * D));
-    dequant(SY_DTYPE_Q8_0, tq, V * D, table);
-    sy_graph *g = NULL;
-    CHECK_OK(sy_graph_create(&g));
-    uint32_t t = block_constant(g, "table", SY_DTYPE_Q8_0, V, D, tq, bytes);
-    uint32_t in[2] = {t, vt_value(g, "ids", SY_DTYPE_I32, SY_ROLE_INPUT, 1, idd, -1, 0)};
-    uint32_t h = vt_op(g, "embed", SY_OP_EMBEDDING, in, 2, NULL, 0);
-    uint32_t lin[2] = {h, t};
-    sy_program *p = vt_finish(g, vt_op(g, "head", SY_OP_LINEAR, lin, 2, NULL, 0));
-    sy_runtime *rt = NULL;
-    CHECK_OK(p ? vt_runtime(p, "vulkan", &rt) : SY_ERR_INTERNAL);
-    if (rt) {
-        size_t packed = partition_packed_bytes(rt);
-        CHECK_MSG(packed == bytes, "tied head: packed_bytes %zu, the blocks are %zu bytes (uploaded once)", packed,
-                  bytes);
-        vt_feed f = {.name = "ids", .t = {.data = (void *)ids, .dtype = SY_DTYPE_I32, .rank = 1, .dims = {n_ids}}};
-        float *y = malloc(sizeof(float) * (size_t)(n_ids * V)), x[3 * 64];
-        int64_t n = 0;
-        CHECK_OK(vt_execute(rt, &f, 1, y, n_ids * V, &n));
-        for (int64_t r = 0; r < n_ids; r++)
-            for (int64_t d = 0; d < D; d++) x[r * D + d] = (float)table[ids[r] * D + d];
-        if (n == n_ids * V) check_linear("tied head q8_0", x, table, NULL, y, n_ids, V, D);
-        free(y);
-    }
-    sy_runtime_destroy(rt);
-    sy_program_destroy(p);
-    free(table);
-    free(tq);
-}
-
 VT_MAIN({})
 #endif
