@@ -5,10 +5,11 @@
 // as GFLOP/s; the fused gate/up + SiLU·mul against two GEMVs; pthreadpool's yield-workers flag.
 //
 // usage: bench_cpukern [--isa NAME] [--threads 1,2] [--ms N per figure] [--dtype NAME] [--load N]
-//                      [--yield] [--kpool]
+//                      [--yield] [--kpool] [--exact] [--packed]
 //   --load N  runs N busy processes alongside (the "loaded machine" case), killed at exit
 //   --yield   PTHREADPOOL_FLAG_YIELD_WORKERS on every call
 //   --kpool   the kernels' own caller-driven pool (pool.c) instead of pthreadpool
+//   --exact   block dtypes against f32 activations; --packed: weights packed by sy_cpukern_pack
 //   --decode-step N  instead of the tables: N tokens of every linear of a 135M decode step
 
 #include <signal.h>
@@ -59,6 +60,7 @@ typedef struct run_cfg {
     uint32_t flags;
     int kpool; // use the kernels' own pool instead of pthreadpool
     int exact; // block dtypes: f32 activations (args.exact), not q8
+    int packed; // block dtypes: weights packed once (sy_cpukern_pack), q8 activations
 } run_cfg;
 
 // Seconds per call (best and median of 5 timed batches of ~ms/5 each) for calls cycling over
@@ -118,6 +120,12 @@ static void bench_dtype(const run_cfg *c, sy_cpukern_dtype dt, const int *thread
         for (int i = 0; i < copies; i++) {
             w[i] = aligned_alloc(64, (bytes + 63) / 64 * 64);
             fill_weights(dt, w[i], bytes, sh->n, sh->k);
+            if (c->packed) { // same size rounded to 16 rows; the GGUF copy is dropped
+                uint8_t *pw = aligned_alloc(64, (sy_cpukern_packed_bytes(dt, sh->n, sh->k) + 63) / 64 * 64);
+                sy_cpukern_pack(dt, sh->n, sh->k, w[i], pw, "bench");
+                free(w[i]);
+                w[i] = pw;
+            }
         }
         float *x = calloc((size_t)(128 * sh->k), 4), *y = calloc((size_t)(128 * sh->n), 4);
         for (int64_t i = 0; i < 128 * sh->k; i++) x[i] = (float)(i % 17) * 0.1f - 0.8f;
@@ -128,7 +136,7 @@ static void bench_dtype(const run_cfg *c, sy_cpukern_dtype dt, const int *thread
             if (threads[t] > 1 && c->kpool) sy_cpukern_pool_create((uint32_t)threads[t], 50, &kp);
             sy_cpukern_linear_args a = {.dtype = dt, .m = 1, .n = sh->n, .k = sh->k, .x = x, .w = w[0], .y = y,
                                         .scratch = scratch, .isa = c->isa, .pool_flags = c->flags, .kpool = kp,
-                                        .exact = c->exact};
+                                        .exact = c->exact, .packed = c->packed};
             double med, best = time_linear(c, a, w, copies, pool, &med, NULL);
             double gbs = (double)bytes / best / 1e9, gbs_med = (double)bytes / med / 1e9;
             double cmed, ccpu, cbest = time_linear(c, a, w, 1, pool, &cmed, &ccpu); // one copy: cache resident
@@ -288,13 +296,17 @@ int main(int argc, char **argv) {
             c.kpool = 1;
             continue;
         }
+        if (!strcmp(a, "--packed")) {
+            c.packed = 1;
+            continue;
+        }
         if (!strcmp(a, "--exact")) {
             c.exact = 1;
             continue;
         }
         if (!v) {
             fprintf(stderr, "usage: bench_cpukern [--isa NAME] [--threads 1|2|1,2] [--ms N] [--dtype NAME] "
-                            "[--load N] [--yield] [--kpool] [--exact] [--decode-step N]\n");
+                            "[--load N] [--yield] [--kpool] [--exact] [--packed] [--decode-step N]\n");
             return 2;
         }
         i++;

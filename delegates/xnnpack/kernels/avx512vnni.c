@@ -186,71 +186,55 @@ static void gemm_q4_1_f32x(const sy_ck_problem *p, int64_t m0, int64_t m1, int64
     gemm_f32x(p, SY_CPUKERN_Q4_1, m0, m1, n0, n1);
 }
 
-// q8 activations: 16 weight rows interleaved so that one 512-bit vpdpbusd takes 4 elements of
-// all 16 rows against 4 activation bytes broadcast to every lane. Per block, group g (elements
-// 4g..4g+3) of row j sits at w[g][4j..4j+3] as unsigned bytes — q4 quants as they are (0..15),
-// q8_0 quants + 128 — next to the rows' scales (and q4_1 mins) in f32. Offsets are folded into
-// the integer accumulator's start: q4_0 -8·Σx, q8_0 -128·Σx (exact). Each output element is one
-// f32 accumulation over blocks, acc += float(isum)·(d_w·d_x) (+ m_w·d_x·Σx for q4_1), kept in y
-// between block chunks, so results do not depend on the split; they differ from the GEMV's
-// 8-lane order by f32 rounding.
+// q8 activations: 16 weight rows interleaved (the packed layout, cpukern.h) so that one 512-bit
+// vpdpbusd takes 4 elements of all 16 rows against 4 activation bytes broadcast to every lane.
+// Offsets are folded into the integer accumulator's start: q4_0 -8·Σx, q8_0 -128·Σx (exact).
+// Each output element is one f32 accumulation over blocks, acc += float(isum)·(d_w·d_x)
+// (+ m_w·d_x·Σx for q4_1), in y between block chunks, so results do not depend on the split or
+// on whether the weights were packed ahead (sy_cpukern_pack) or per task (gemm_q8x); they differ
+// from the GGUF-layout GEMV's 8-lane order by f32 rounding.
 #define PQ_MR 8  // activation rows per micro-tile
-#define PQ_BC 32 // blocks per panel chunk (20 KiB of stack)
+#define PQ_BC 32 // blocks per chunk packed per task (17 KiB of stack for q8_0)
 
-typedef struct pq_block {
-    uint8_t w[8][64]; // (group, row·4 + byte)
-    float d[16];      // row scales
-    float mn[16];     // q4_1: row mins
-} pq_block;
-
-static void pq_pack(const sy_ck_problem *p, int kind, int64_t n, int nr, int64_t b0, int64_t nbk, pq_block *pk) {
-    const size_t bb = kind == SY_CPUKERN_Q8_0 ? 34 : kind == SY_CPUKERN_Q4_0 ? 18 : 20;
-    memset(pk, 0, sizeof *pk * (size_t)nbk); // absent rows: zero quants and scales
-    for (int j = 0; j < nr; j++)
-        for (int64_t b = 0; b < nbk; b++) {
-            const uint8_t *blk = p->w + (size_t)(n + j) * p->w_row + (size_t)(b0 + b) * bb;
-            uint8_t u[32];
-            if (kind == SY_CPUKERN_Q8_0) {
-                for (int t = 0; t < 32; t++) u[t] = (uint8_t)(blk[2 + t] ^ 0x80u); // q + 128
-            } else {
-                const uint8_t *qs = blk + (kind == SY_CPUKERN_Q4_1 ? 4 : 2);
-                for (int t = 0; t < 16; t++) u[t] = qs[t] & 15u, u[t + 16] = qs[t] >> 4;
-            }
-            for (int g = 0; g < 8; g++) memcpy(&pk[b].w[g][4 * j], u + 4 * g, 4);
-            pk[b].d[j] = qk_f16(blk);
-            pk[b].mn[j] = kind == SY_CPUKERN_Q4_1 ? qk_f16(blk + 2) : 0.0f;
-        }
-}
-
-static inline __attribute__((always_inline)) void pq_micro(const sy_ck_problem *p, int kind, const pq_block *pk,
+static inline __attribute__((always_inline)) void pk_micro(const sy_ck_problem *p, int kind, const uint8_t *grp,
                                                            int64_t b0, int64_t nbk, int64_t m, int mr, int64_t n,
                                                            int nr) {
     const int64_t nb = p->k / SY_CPUKERN_BLOCK;
+    const size_t pbb = sy_ck_packed_block_bytes((sy_cpukern_dtype)kind), qoff = kind == SY_CPUKERN_Q4_1 ? 64 : 32;
     const __mmask16 keep = (__mmask16)((1u << nr) - 1u);
+    const __m512i low4 = _mm512_set1_epi8(15);
     __m512 f[PQ_MR];
     for (int i = 0; i < mr; i++)
         f[i] = b0 ? _mm512_maskz_loadu_ps(keep, p->y + (m + i) * p->ldy + n) : _mm512_setzero_ps();
     for (int64_t b = 0; b < nbk; b++) {
+        const uint8_t *blk = grp + (size_t)b * pbb;
+        sy_ck_prefetch_step(blk + 2 * pbb, pbb, 0);
         __m512i a[PQ_MR];
         const sy_cpukern_q8x *xb[PQ_MR];
+        const int32_t off = kind == SY_CPUKERN_Q8_0 ? -128 : kind == SY_CPUKERN_Q4_0 ? -8 : 0;
         for (int i = 0; i < mr; i++) {
             xb[i] = p->xq + (m + i) * nb + b0 + b;
-            const int32_t off = kind == SY_CPUKERN_Q8_0 ? -128 : kind == SY_CPUKERN_Q4_0 ? -8 : 0;
             a[i] = _mm512_set1_epi32(off * xb[i]->sum);
         }
-        for (int g = 0; g < 8; g++) {
-            const __m512i wg = _mm512_load_si512((const void *)pk[b].w[g]);
+        for (int c = 0; c < (kind == SY_CPUKERN_Q8_0 ? 8 : 4); c++) {
+            const __m512i v = _mm512_loadu_si512((const void *)(blk + qoff + 64 * c));
+            const __m512i lo = kind == SY_CPUKERN_Q8_0 ? v : _mm512_and_si512(v, low4);
+            const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
             for (int i = 0; i < mr; i++) {
                 int32_t x4;
-                memcpy(&x4, xb[i]->q + 4 * g, 4);
-                a[i] = _mm512_dpbusd_epi32(a[i], wg, _mm512_set1_epi32(x4));
+                memcpy(&x4, xb[i]->q + 4 * c, 4);
+                a[i] = _mm512_dpbusd_epi32(a[i], lo, _mm512_set1_epi32(x4));
+                if (kind == SY_CPUKERN_Q8_0) continue;
+                memcpy(&x4, xb[i]->q + 16 + 4 * c, 4);
+                a[i] = _mm512_dpbusd_epi32(a[i], hi, _mm512_set1_epi32(x4));
             }
         }
-        const __m512 d = _mm512_load_ps(pk[b].d);
+        const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)blk));
+        const __m512 mn = kind == SY_CPUKERN_Q4_1 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(blk + 32)))
+                                                 : _mm512_setzero_ps();
         for (int i = 0; i < mr; i++) {
             f[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a[i]), _mm512_mul_ps(d, _mm512_set1_ps(xb[i]->d)), f[i]);
-            if (kind == SY_CPUKERN_Q4_1)
-                f[i] = _mm512_fmadd_ps(_mm512_load_ps(pk[b].mn), _mm512_set1_ps(xb[i]->d * (float)xb[i]->sum), f[i]);
+            if (kind == SY_CPUKERN_Q4_1) f[i] = _mm512_fmadd_ps(mn, _mm512_set1_ps(xb[i]->d * (float)xb[i]->sum), f[i]);
         }
     }
     const int last = b0 + nbk == nb;
@@ -259,37 +243,55 @@ static inline __attribute__((always_inline)) void pq_micro(const sy_ck_problem *
         _mm512_mask_storeu_ps(p->y + (m + i) * p->ldy + n, keep, last ? _mm512_add_ps(f[i], bias) : f[i]);
 }
 
-#define PQ_CASE(kind, MR_) case MR_: pq_micro(p, kind, pk, b0, nbk, m, MR_, n, nr); break;
+#define PK_CASE(kind, MR_) case MR_: pk_micro(p, kind, grp, b0, nbk, m, MR_, n, nr); break;
 
+// Rows [m0, m1) × one group of nr <= 16 weight rows at n, blocks [b0, b0 + nbk) packed at grp.
+static inline __attribute__((always_inline)) void pk_rows(const sy_ck_problem *p, int kind, const uint8_t *grp,
+                                                          int64_t b0, int64_t nbk, int64_t m0, int64_t m1, int64_t n,
+                                                          int nr) {
+    for (int64_t m = m0; m < m1; m += PQ_MR) {
+        switch (m1 - m < PQ_MR ? (int)(m1 - m) : PQ_MR) {
+            PK_CASE(kind, 1) PK_CASE(kind, 2) PK_CASE(kind, 3) PK_CASE(kind, 4)
+            PK_CASE(kind, 5) PK_CASE(kind, 6) PK_CASE(kind, 7) PK_CASE(kind, 8)
+        default: break;
+        }
+    }
+}
+
+// GGUF-layout weights: each task packs its 16-row groups chunk by chunk on the stack.
 static inline __attribute__((always_inline)) void gemm_q8x(const sy_ck_problem *p, int kind, int64_t m0, int64_t m1,
                                                            int64_t n0, int64_t n1) {
-    _Alignas(64) pq_block pk[PQ_BC];
+    _Alignas(64) uint8_t grp[PQ_BC * 544]; // (PQ_BC blocks) of one group, packed
     const int64_t nb = p->k / SY_CPUKERN_BLOCK;
     for (int64_t n = n0; n < n1; n += 16) {
         const int nr = (int)(n1 - n < 16 ? n1 - n : 16);
         for (int64_t b0 = 0; b0 < nb; b0 += PQ_BC) {
             const int64_t nbk = nb - b0 < PQ_BC ? nb - b0 : PQ_BC;
-            pq_pack(p, kind, n, nr, b0, nbk, pk);
-            for (int64_t m = m0; m < m1; m += PQ_MR) {
-                switch (m1 - m < PQ_MR ? (int)(m1 - m) : PQ_MR) {
-                    PQ_CASE(kind, 1) PQ_CASE(kind, 2) PQ_CASE(kind, 3) PQ_CASE(kind, 4)
-                    PQ_CASE(kind, 5) PQ_CASE(kind, 6) PQ_CASE(kind, 7) PQ_CASE(kind, 8)
-                default: break;
-                }
-            }
+            sy_ck_pack_group((sy_cpukern_dtype)kind, p->w + (size_t)n * p->w_row, p->w_row, nr, b0, nbk, grp);
+            pk_rows(p, kind, grp, b0, nbk, m0, m1, n, nr);
         }
     }
 }
 
-static void gemm_q8_0(const sy_ck_problem *p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
-    gemm_q8x(p, SY_CPUKERN_Q8_0, m0, m1, n0, n1);
+// Packed weights (sy_cpukern_pack): GEMV and GEMM alike, n0 a multiple of 16.
+static inline __attribute__((always_inline)) void tile_packed(const sy_ck_problem *p, int kind, int64_t m0,
+                                                              int64_t m1, int64_t n0, int64_t n1) {
+    const int64_t nb = p->k / SY_CPUKERN_BLOCK;
+    const size_t group = (size_t)nb * sy_ck_packed_block_bytes((sy_cpukern_dtype)kind);
+    for (int64_t n = n0; n < n1; n += 16)
+        pk_rows(p, kind, p->w + (size_t)(n / 16) * group, 0, nb, m0, m1, n, (int)(n1 - n < 16 ? n1 - n : 16));
 }
-static void gemm_q4_0(const sy_ck_problem *p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
-    gemm_q8x(p, SY_CPUKERN_Q4_0, m0, m1, n0, n1);
-}
-static void gemm_q4_1(const sy_ck_problem *p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
-    gemm_q8x(p, SY_CPUKERN_Q4_1, m0, m1, n0, n1);
-}
+
+#define PK_FNS(dt, kind)                                                                           \
+    static void gemm_##dt(const sy_ck_problem *p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) { \
+        gemm_q8x(p, kind, m0, m1, n0, n1);                                                         \
+    }                                                                                              \
+    static void packed_##dt(const sy_ck_problem *p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) { \
+        tile_packed(p, kind, m0, m1, n0, n1);                                                      \
+    }
+PK_FNS(q8_0, SY_CPUKERN_Q8_0)
+PK_FNS(q4_0, SY_CPUKERN_Q4_0)
+PK_FNS(q4_1, SY_CPUKERN_Q4_1)
 
 // The exact panel holds at least one row of k floats.
 static int gemm_fits(int64_t k, int exact) { return !exact || k <= PF_FLOATS; }
@@ -300,6 +302,7 @@ const sy_ck_isa_kernels sy_ck_avx512vnni_kernels = {
     .gemm = {NULL, NULL, gemm_q8_0, gemm_q4_0, gemm_q4_1},
     .gemm_f32x = {NULL, NULL, gemm_q8_0_f32x, gemm_q4_0_f32x, gemm_q4_1_f32x},
     .gemm_fits = gemm_fits,
+    .packed = {NULL, NULL, packed_q8_0, packed_q4_0, packed_q4_1},
     .quantize = qk_quantize_row,
 };
 

@@ -21,8 +21,16 @@
 // with the f32 activations instead, as the portable reference does. f32 / f16 weights use f32
 // FMAs.
 //
-// Weights are read in place (no packing: measured not to pay on a bandwidth-bound GEMV, see
-// benchmarks/vs_llamacpp/README.md). Work is split over rows of W (GEMV) or (row tile, column
+// Weights are read in place, or (block dtypes against q8 activations, AVX-512 VNNI) packed once
+// by sy_cpukern_pack into groups of 16 rows interleaved for 512-bit integer dot products:
+//   group r (rows 16r..16r+15; rows past n are zero), then per block b, sy_ck_packed_block_bytes:
+//     f16 d[16]                          the rows' scales
+//     f16 m[16]                          q4_1 only: the rows' mins
+//     q4_0/q4_1: u8 q[4][64]             chunk c, bytes 4j..4j+3 = row j's qs[4c..4c+3] (low
+//                                        nibbles: elements 4c.., high: 16+4c..)
+//     q8_0:      u8 q[8][64]             chunk g, bytes 4j..4j+3 = row j's qs[4g..4g+3] + 128
+// The packed form has the size of the GGUF form (rounded up to 16 rows): 288, 320, 544 bytes
+// per group block. Work is split over rows of W (GEMV) or (row tile, column
 // tile) pairs (GEMM) in fixed tiles, and every output element is computed by the same sequence of
 // operations whatever the split, so results are bitwise identical for any thread count.
 
@@ -88,6 +96,7 @@ typedef struct sy_cpukern_linear_args {
     int exact; // block dtypes: 1 multiplies the f32 activations with the dequantised weights in
                // f32 (the portable reference's arithmetic up to summation order; x used, no
                // scratch); 0 quantises the activations to q8 first (integer dot products)
+    int packed; // block dtypes with exact 0: w is sy_cpukern_pack's layout (AVX-512 VNNI only)
 } sy_cpukern_linear_args;
 
 /// One fused gate/up call for a single token (see sy_cpukern_gate_up_silu).
@@ -129,6 +138,14 @@ size_t sy_cpukern_row_bytes(sy_cpukern_dtype dtype, int64_t k);
 /// Checks that a weight (n, k) in `dtype` can be used: k > 0, n > 0, k a multiple of 32 for
 /// block dtypes. `name` names the tensor in the message. Returns SY_ERR_SHAPE / SY_ERR_DTYPE.
 sy_status sy_cpukern_weight_check(sy_cpukern_dtype dtype, int64_t n, int64_t k, const char *name);
+/// Whether `isa` (AUTO: the active one) has kernels for weights in the packed layout.
+int sy_cpukern_packed_supported(sy_cpukern_dtype dtype, sy_cpu_isa isa);
+/// Bytes of the packed form of a (n, k) weight (block dtypes; 0 for f32/f16).
+size_t sy_cpukern_packed_bytes(sy_cpukern_dtype dtype, int64_t n, int64_t k);
+/// Writes the packed form of w (n, k, GGUF layout) to out (sy_cpukern_packed_bytes bytes).
+/// Returns SY_ERR_SHAPE / SY_ERR_DTYPE as sy_cpukern_weight_check, or for f32/f16.
+sy_status sy_cpukern_pack(sy_cpukern_dtype dtype, int64_t n, int64_t k, const void *w, void *out,
+                          const char *name);
 /// Scratch bytes a linear call needs (quantised activations; 0 for f32/f16).
 size_t sy_cpukern_linear_scratch_bytes(sy_cpukern_dtype dtype, int64_t m, int64_t k);
 

@@ -32,6 +32,7 @@ typedef struct sy_ck_isa_kernels {
     sy_ck_tile_fn gemm[SY_CPUKERN_DTYPE_COUNT];
     sy_ck_tile_fn gemm_f32x[SY_CPUKERN_DTYPE_COUNT];
     int (*gemm_fits)(int64_t k, int f32x); // (with gemm) whether the panels take rows of k
+    sy_ck_tile_fn packed[SY_CPUKERN_DTYPE_COUNT]; // (optional) block dtypes packed by sy_cpukern_pack
     sy_ck_quantize_fn quantize; // one row of k (multiple of 32)
 } sy_ck_isa_kernels;
 
@@ -49,6 +50,17 @@ void sy_ck_kernels_for(sy_cpu_isa isa, int f32x, sy_ck_tile_fn tiles_out[SY_CPUK
 /// The GEMM function of `isa` for weights in `dtype` with rows of k (f32x: against f32
 /// activations), or NULL when only the tiles run it.
 sy_ck_tile_fn sy_ck_gemm_for(sy_cpu_isa isa, int f32x, sy_cpukern_dtype dtype, int64_t k);
+
+/// Bytes of one block of a 16-row group in the packed layout (cpukern.h); 0 for f32/f16.
+static inline size_t sy_ck_packed_block_bytes(sy_cpukern_dtype dtype) {
+    return dtype == SY_CPUKERN_Q8_0 ? 544 : dtype == SY_CPUKERN_Q4_0 ? 288 : dtype == SY_CPUKERN_Q4_1 ? 320 : 0;
+}
+
+/// Packs blocks [b0, b0 + nbk) of nr <= 16 weight rows (GGUF layout, the first at w, w_row bytes
+/// apart) as one group of the packed layout into out (nbk × sy_ck_packed_block_bytes bytes);
+/// rows past nr get zero quants and scales.
+void sy_ck_pack_group(sy_cpukern_dtype dtype, const uint8_t *w, size_t w_row, int nr, int64_t b0, int64_t nbk,
+                      uint8_t *out);
 
 /// Software prefetch for a micro-tile's weights. The tile reads rows n..n+nr-1, one contiguous
 /// run of bytes, as nr interleaved streams a few cache lines long: too short for the hardware

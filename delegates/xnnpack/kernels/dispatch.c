@@ -125,6 +125,61 @@ sy_ck_tile_fn sy_ck_gemm_for(sy_cpu_isa isa, int f32x, sy_cpukern_dtype dtype, i
 
 static int is_block(sy_cpukern_dtype dtype) { return dtype >= SY_CPUKERN_Q8_0; }
 
+// --- the packed layout (cpukern.h) ---
+
+static sy_ck_tile_fn packed_fn(sy_cpukern_dtype dtype, sy_cpu_isa isa) {
+    if (isa == SY_CPU_ISA_AUTO) isa = sy_cpu_isa_active();
+#ifdef SY_CK_X86
+    if (isa >= SY_CPU_ISA_AVX512VNNI && (unsigned)dtype < SY_CPUKERN_DTYPE_COUNT)
+        return sy_ck_avx512vnni_kernels.packed[dtype];
+#else
+    (void)dtype;
+#endif
+    return NULL;
+}
+
+int sy_cpukern_packed_supported(sy_cpukern_dtype dtype, sy_cpu_isa isa) {
+    return packed_fn(dtype, isa) != NULL && sy_cpu_isa_check(isa == SY_CPU_ISA_AUTO ? sy_cpu_isa_active() : isa) == SY_OK;
+}
+
+size_t sy_cpukern_packed_bytes(sy_cpukern_dtype dtype, int64_t n, int64_t k) {
+    if (!is_block(dtype) || n <= 0 || k <= 0 || (unsigned)dtype >= SY_CPUKERN_DTYPE_COUNT) return 0;
+    return (size_t)((n + 15) / 16) * (size_t)(k / SY_CPUKERN_BLOCK) * sy_ck_packed_block_bytes(dtype);
+}
+
+void sy_ck_pack_group(sy_cpukern_dtype dtype, const uint8_t *w, size_t w_row, int nr, int64_t b0, int64_t nbk,
+                      uint8_t *out) {
+    const size_t bb = sy_cpukern_row_bytes(dtype, SY_CPUKERN_BLOCK), pbb = sy_ck_packed_block_bytes(dtype);
+    const size_t qoff = dtype == SY_CPUKERN_Q4_1 ? 64 : 32; // quants after the f16 scales (and mins)
+    memset(out, 0, pbb * (size_t)nbk);
+    for (int j = 0; j < nr; j++)
+        for (int64_t b = 0; b < nbk; b++) {
+            const uint8_t *blk = w + (size_t)j * w_row + (size_t)(b0 + b) * bb;
+            uint8_t *o = out + (size_t)b * pbb;
+            memcpy(o + 2 * j, blk, 2); // d
+            if (dtype == SY_CPUKERN_Q4_1) memcpy(o + 32 + 2 * j, blk + 2, 2); // m
+            if (dtype == SY_CPUKERN_Q8_0) {
+                for (int t = 0; t < 32; t++) o[qoff + 64 * (t / 4) + 4 * j + t % 4] = (uint8_t)(blk[2 + t] ^ 0x80u);
+            } else {
+                const uint8_t *qs = blk + (dtype == SY_CPUKERN_Q4_1 ? 4 : 2);
+                for (int c = 0; c < 4; c++) memcpy(o + qoff + 64 * c + 4 * j, qs + 4 * c, 4);
+            }
+        }
+}
+
+sy_status sy_cpukern_pack(sy_cpukern_dtype dtype, int64_t n, int64_t k, const void *w, void *out, const char *name) {
+    SY_TRY(sy_cpukern_weight_check(dtype, n, k, name));
+    SY_CHECK(is_block(dtype), SY_ERR_DTYPE, "weight '%s': only block dtypes have a packed layout, not %s",
+             name && *name ? name : "(unnamed)", sy_cpukern_dtype_name(dtype));
+    SY_CHECK(w && out, SY_ERR_INVALID_ARGUMENT, "pack: NULL pointer");
+    const int64_t nb = k / SY_CPUKERN_BLOCK;
+    const size_t row = sy_cpukern_row_bytes(dtype, k), group = (size_t)nb * sy_ck_packed_block_bytes(dtype);
+    for (int64_t r = 0; r < n; r += 16)
+        sy_ck_pack_group(dtype, (const uint8_t *)w + (size_t)r * row, row, (int)(n - r < 16 ? n - r : 16), 0, nb,
+                         (uint8_t *)out + (size_t)(r / 16) * group);
+    return SY_OK;
+}
+
 size_t sy_cpukern_row_bytes(sy_cpukern_dtype dtype, int64_t k) {
     static const size_t block_bytes[SY_CPUKERN_DTYPE_COUNT] = {0, 0, 34, 18, 20};
     switch (dtype) {
@@ -226,6 +281,8 @@ static sy_status check_linear(const sy_cpukern_linear_args *a) {
     SY_TRY(sy_cpukern_weight_check(a->dtype, a->n, a->k, a->name));
     const char *what = a->name && *a->name ? a->name : "(unnamed)";
     SY_CHECK(a->m > 0, SY_ERR_SHAPE, "linear with weight '%s': %lld activation rows", what, (long long)a->m);
+    SY_CHECK(!a->packed || (is_block(a->dtype) && !a->exact), SY_ERR_INVALID_ARGUMENT,
+             "linear with weight '%s': packed weights need a block dtype and q8 activations (exact 0)", what);
     int pre = is_block(a->dtype) && a->xq && !a->exact;
     SY_CHECK((a->x || pre) && a->w && a->y, SY_ERR_INVALID_ARGUMENT, "linear with weight '%s': NULL x, w or y", what);
     SY_CHECK(pre || a->exact || !sy_cpukern_linear_scratch_bytes(a->dtype, a->m, a->k) || a->scratch, SY_ERR_INVALID_ARGUMENT,
@@ -244,8 +301,13 @@ sy_status sy_cpukern_linear(const sy_cpukern_linear_args *a, pthreadpool_t pool)
     const int exact = a->exact && is_block(a->dtype);
     sy_ck_kernels_for(isa, exact, tiles, &quantize);
     t.fn = tiles[a->dtype];
-    sy_ck_tile_fn gemm = a->m >= PANEL_MIN_M ? sy_ck_gemm_for(isa, exact, a->dtype, a->k) : NULL;
-    const int64_t tile_m = gemm ? PANEL_M : GEMM_TILE_M;
+    if (a->packed) {
+        t.fn = packed_fn(a->dtype, isa);
+        SY_CHECK(t.fn, SY_ERR_UNAVAILABLE, "linear with weight '%s': no %s kernel for packed %s weights",
+                 a->name && *a->name ? a->name : "(unnamed)", sy_cpu_isa_name(isa), sy_cpukern_dtype_name(a->dtype));
+    }
+    sy_ck_tile_fn gemm = a->m >= PANEL_MIN_M && !a->packed ? sy_ck_gemm_for(isa, exact, a->dtype, a->k) : NULL;
+    const int64_t tile_m = gemm || a->packed ? PANEL_M : GEMM_TILE_M;
     if (gemm) t.fn = gemm;
     t.tile_m = tile_m;
     t.m = a->m, t.n = a->n, t.tiles_n = (a->n + GEMM_TILE_N - 1) / GEMM_TILE_N;
