@@ -76,6 +76,8 @@ typedef struct sy_xnn_node_operator {
     size_t rows;         // row count of the last setup; SIZE_MAX: not set up
     const void *input;   // pointers of the last setup
     void *output;
+    void *packed;        // (optional) weights the node packed itself at compile time (host
+                         // allocator, owned; freed at release), e.g. ops/linear_cpu.c's
 } sy_xnn_node_operator;
 
 /// What a custom kernel or a node operator gets: one node with concrete tensors (data set).
@@ -178,6 +180,14 @@ int sy_xnn_linear_native(const sy_graph_view *, const sy_node_info *);
 int sy_xnn_linear_on_cpukern(const sy_graph_view *, const sy_node_info *);
 int sy_xnn_supports_linear_cpu(const sy_graph_view *, const sy_node_info *, char *, size_t);
 sy_status sy_xnn_run_linear_cpu(const sy_xnn_kernel_ctx *);
+/// Whether the node's block-dtype weight is packed at compile time for the kernels' q8-activation
+/// layout (option activations=q8 on a CPU with those kernels); it then runs in operator mode.
+int sy_xnn_linear_packs(const sy_xnn_backend *, const sy_graph_view *, const sy_node_info *);
+/// linear's operator: the packed kernels' weights (sy_xnn_linear_packs) or XNNPACK's f32
+/// fully-connected operator (builds with the operator API).
+enum xnn_status sy_xnn_create_linear_op(const sy_xnn_backend *, const sy_graph_view *, const sy_node_info *,
+                                        sy_xnn_node_operator *, const char **);
+sy_status sy_xnn_run_linear_op(const sy_xnn_kernel_ctx *);
 /// Quantised-activation scratch for the row count at the shape bounds.
 size_t sy_xnn_scratch_linear_cpu(const sy_graph_view *, const sy_node_info *);
 /// Dequantises `n` elements of a row in `dtype` (f16 or a block dtype; n a multiple of its

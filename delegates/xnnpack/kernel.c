@@ -442,6 +442,7 @@ void sy_xnn_kernel_release(sy_xnn_kernel *k) {
     if (k->segs) {
         for (uint32_t s = 0; s < k->n_segments; s++) {
             if (k->segs[s].op.op) xnn_delete_operator(k->segs[s].op.op);
+            kfree(be, k->segs[s].op.packed);
             kfree(be, k->segs[s].ext);
             kfree(be, k->segs[s].setup);
         }
@@ -570,7 +571,7 @@ static sy_status compile_places(sy_xnn_kernel *k) {
     return SY_OK;
 }
 
-// compile, phase 4: scratch offsets of the values and of the custom kernels.
+// compile, phase 4: scratch offsets of the values and of the custom kernels and operators.
 static void compile_scratch(sy_xnn_kernel *k) {
     const sy_graph_view *g = k->graph;
     const size_t values_peak = place_scratch(k);
@@ -578,7 +579,7 @@ static void compile_scratch(sy_xnn_kernel *k) {
     for (uint32_t pos = 0; pos < k->kp.sg->n_nodes; pos++) {
         const sy_node_info *node = node_at(k, pos);
         const sy_xnn_op_entry *e = sy_xnn_op_find(node->op);
-        if (e->scratch && sy_xnn_op_mode(k->be, e, g, node) == SY_XNN_MODE_CUSTOM) {
+        if (e->scratch && sy_xnn_op_mode(k->be, e, g, node) != SY_XNN_MODE_SUBGRAPH) {
             const size_t b = e->scratch(g, node);
             if (b > op_scratch) op_scratch = b;
         }

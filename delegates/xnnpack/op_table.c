@@ -75,13 +75,14 @@ static const sy_xnn_op_entry kTable[SY_OP_COUNT] = {
     [SY_OP_LINEAR] = {.supports = sy_xnn_supports_linear, .define = sy_xnn_define_linear,
                       .run = sy_xnn_run_linear_cpu, .native = sy_xnn_linear_native,
                       .scratch = sy_xnn_scratch_linear_cpu,
-                      .as_operator = sy_xnn_linear_as_operator, .create_op = sy_xnn_create_fc_operator,
-                      .run_op = sy_xnn_run_fc_operator},
+                      .as_operator = sy_xnn_linear_as_operator, .create_op = sy_xnn_create_linear_op,
+                      .run_op = sy_xnn_run_linear_op},
 #else
     [SY_OP_MATMUL] = {.supports = sy_xnn_supports_matmul, .define = sy_xnn_define_matmul},
     [SY_OP_LINEAR] = {.supports = sy_xnn_supports_linear, .define = sy_xnn_define_linear,
                       .run = sy_xnn_run_linear_cpu, .native = sy_xnn_linear_native,
-                      .scratch = sy_xnn_scratch_linear_cpu},
+                      .scratch = sy_xnn_scratch_linear_cpu, .create_op = sy_xnn_create_linear_op,
+                      .run_op = sy_xnn_run_linear_op},
 #endif
     [SY_OP_RESHAPE] = {.supports = sy_xnn_supports_reshape, .define = sy_xnn_define_reshape},
     [SY_OP_TRANSPOSE] = {.supports = sy_xnn_supports_transpose, .define = sy_xnn_define_transpose,
@@ -107,7 +108,10 @@ const sy_xnn_op_entry *sy_xnn_op_find(sy_op op) {
 
 sy_xnn_node_mode sy_xnn_op_mode(const sy_xnn_backend *be, const sy_xnn_op_entry *entry, const sy_graph_view *graph,
                           const sy_node_info *node) {
-    // option f32_linear=kernels: every linear on the delegate's kernels (weights read in place)
+    // block weights packed at compile time for q8 activations: the node owns them as an operator
+    if (node->op == SY_OP_LINEAR && entry->create_op && sy_xnn_linear_packs(be, graph, node))
+        return SY_XNN_MODE_OPERATOR;
+    // option f32_linear=kernels: every other linear on the delegate's kernels (weights read in place)
     if (be && be->f32_linear_kernels && node->op == SY_OP_LINEAR && entry->run) return SY_XNN_MODE_CUSTOM;
     if (entry->as_operator && entry->create_op && entry->run_op && entry->as_operator(graph, node))
         return SY_XNN_MODE_OPERATOR;

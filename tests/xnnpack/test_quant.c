@@ -20,6 +20,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
+#include "delegates/xnnpack/kernels/cpukern.h"
 
 #if defined(SY_HAVE_XNNPACK)
 
@@ -203,6 +204,16 @@ static void test_linear_dtype(sy_dtype dt, int64_t k, int q8) {
     sy_runtime *one = p ? make_runtime(p, "1", "1", act) : NULL, *two = p ? make_runtime(p, "2", "1", act) : NULL;
     sy_runtime *two_pt = p ? make_runtime(p, "2", "0", act) : NULL; // pthreadpool instead of the kernel pool
     sy_runtime *ref = p ? portable_runtime(p) : NULL; // the portable reference (dequantise on the fly)
+    if (one) { // q8 activations on a CPU with the packed kernels: the weight is packed once, else read in place
+        sy_cpukern_dtype cd = dt == SY_DTYPE_Q8_0 ? SY_CPUKERN_Q8_0 : dt == SY_DTYPE_Q4_0 ? SY_CPUKERN_Q4_0 : SY_CPUKERN_Q4_1;
+        const int packs = q8 && dt != SY_DTYPE_F32 && sy_cpukern_packed_supported(cd, SY_CPU_ISA_AUTO);
+        sy_runtime_stats st;
+        CHECK_OK(sy_runtime_get_stats(one, &st));
+        if (dt != SY_DTYPE_F32)
+            CHECK_MSG(st.packed_bytes == (packs ? sy_cpukern_packed_bytes(cd, N_OUT, k) : 0),
+                      "%s linear (activations %s) k=%lld: packed_bytes %zu", sy_dtype_name(dt), act, (long long)k,
+                      st.packed_bytes);
+    }
     const int64_t rows[] = {1, 2, 7, 64};
     for (size_t i = 0; one && two && i < sizeof(rows) / sizeof(rows[0]); i++) {
         const int64_t m = rows[i], off = m + (int64_t)i * 3 <= TMAX ? (int64_t)i * 3 : 0;

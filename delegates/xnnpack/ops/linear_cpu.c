@@ -1,6 +1,6 @@
 // linear on the delegate's own CPU kernels (kernels/cpukern.h) for the weights XNNPACK's f32
 // fully-connected cannot take: f16 and the GGUF block dtypes q8_0 / q4_0 / q4_1. The weight is a
-// constant [N, K] read in place from the program's (mmapped) bytes: no packed copy. x is f32
+// constant [N, K] read in place from the program's (mmapped) bytes (except below). x is f32
 // [..., K] (every dim but the last is a row), y f32 [..., N], optional f32 bias [N].
 //
 // Block dtypes multiply the f32 activations with the weights dequantised in registers (option
@@ -10,6 +10,11 @@
 // exact product of the dequantised weights with the q8-rounded activations up to f32 rounding
 // (tests/xnnpack/test_quant.c states both bounds). Each output element is the same operation
 // sequence whatever the thread count.
+//
+// With q8 activations on a CPU whose kernels have the packed layout (AVX-512 VNNI), the node
+// packs its weight once at compile time (sy_cpukern_pack: 16 rows interleaved for 512-bit
+// integer dot products, the GGUF size rounded up to 16 rows) and runs as an operator that owns
+// the packed copy; inspect counts it as packed bytes. The GGUF bytes are not read again.
 
 #include "delegates/xnnpack/internal.h"
 #include "delegates/xnnpack/kernels/cpukern.h"
@@ -70,6 +75,50 @@ size_t sy_xnn_scratch_linear_cpu(const sy_graph_view *graph, const sy_node_info 
     return sy_cpukern_linear_scratch_bytes(dt, max_rows(x), w->dims[1]);
 }
 
+int sy_xnn_linear_packs(const sy_xnn_backend *be, const sy_graph_view *graph, const sy_node_info *node) {
+    const sy_value_info *w = sy_xnn_input_info(graph, node, 1);
+    sy_cpukern_dtype dt;
+    return be && be->q8_activations && w && w->rank == 2 && w->data &&
+           sy_xnn_cpu_dtype(w->dtype, &dt) && dt >= SY_CPUKERN_Q8_0 && sy_cpukern_packed_supported(dt, SY_CPU_ISA_AUTO);
+}
+
+static enum xnn_status create_packed(const sy_xnn_backend *be, const sy_graph_view *graph, const sy_node_info *node,
+                                     sy_xnn_node_operator *op_out, const char **call) {
+    const sy_value_info *w = sy_xnn_input_info(graph, node, 1);
+    sy_cpukern_dtype dt = SY_CPUKERN_Q8_0;
+    sy_xnn_cpu_dtype(w->dtype, &dt); // sy_xnn_linear_packs accepted it
+    const size_t bytes = sy_cpukern_packed_bytes(dt, w->dims[0], w->dims[1]);
+    *call = "sy_cpukern_pack";
+    void *packed = be->host.alloc(be->host.host, bytes, 64);
+    if (!packed) return xnn_status_out_of_memory;
+    if (sy_cpukern_pack(dt, w->dims[0], w->dims[1], w->data, packed, w->name) != SY_OK) {
+        be->host.free(be->host.host, packed);
+        return xnn_status_invalid_parameter;
+    }
+    *op_out = (sy_xnn_node_operator){.packed = packed, .packed_bytes = bytes, .rows = SIZE_MAX};
+    return xnn_status_success;
+}
+
+enum xnn_status sy_xnn_create_linear_op(const sy_xnn_backend *be, const sy_graph_view *graph, const sy_node_info *node,
+                                        sy_xnn_node_operator *op_out, const char **call) {
+    if (sy_xnn_linear_packs(be, graph, node)) return create_packed(be, graph, node, op_out, call);
+#if defined(SY_XNN_HAVE_FC_OPERATOR)
+    return sy_xnn_create_fc_operator(be, graph, node, op_out, call);
+#else
+    *call = "create (no fully-connected operator in this XNNPACK)";
+    return xnn_status_unsupported_parameter;
+#endif
+}
+
+sy_status sy_xnn_run_linear_op(const sy_xnn_kernel_ctx *ctx) {
+    if (ctx->op->packed) return sy_xnn_run_linear_cpu(ctx);
+#if defined(SY_XNN_HAVE_FC_OPERATOR)
+    return sy_xnn_run_fc_operator(ctx);
+#else
+    return sy_xnn_error(ctx->be, SY_ERR_INTERNAL, "node #%u: linear operator without packed weights", ctx->node_id);
+#endif
+}
+
 sy_status sy_xnn_run_linear_cpu(const sy_xnn_kernel_ctx *ctx) {
     const sy_tensor *x = &ctx->in[0], *w = &ctx->in[1], *b = &ctx->in[2];
     sy_cpukern_dtype dt = SY_CPUKERN_F32;
@@ -83,7 +132,8 @@ sy_status sy_xnn_run_linear_cpu(const sy_xnn_kernel_ctx *ctx) {
         .n = n,
         .k = k,
         .x = x->data,
-        .w = w->data,
+        .w = ctx->op && ctx->op->packed ? ctx->op->packed : w->data, // packed: operator mode
+        .packed = ctx->op && ctx->op->packed,
         .bias = ctx->node->n_inputs > 2 ? b->data : NULL,
         .y = ctx->out[0].data,
         .scratch = ctx->scratch,
