@@ -159,6 +159,12 @@ enum xnn_status sy_xnn_emit_unary(sy_xnn_define_ctx *ctx, sy_op op, int approxim
 int sy_xnn_unary_native(sy_op op, int approximate);
 #define SY_XNN_SQUARE SY_OP_COUNT // pseudo op for sy_xnn_emit_unary: x * x
 
+/// Runs fn(ctx, i) for i in [0, n) for one of the delegate's own kernels: on the caller when
+/// `small` (pthreadpool's wait for every worker to check in costs more than small work on a
+/// loaded machine), else on the caller-driven kernel pool when the backend has one (option
+/// kernel_pool), else on pthreadpool.
+void sy_xnn_parallelize(const sy_xnn_backend *be, void (*fn)(void *ctx, size_t i), void *ctx, size_t n, int small);
+
 /// The API generation, for messages: "2022" or "2024".
 const char *sy_xnn_api_generation(void);
 
@@ -259,6 +265,7 @@ typedef struct sy_xnn_attention {
     float *out;         // (batch, q_heads, tokens, head_dim)
     float *stats;       // scratch (batch, q_heads, tokens, 2): running max and running sum
     uint32_t pool_flags; // pthreadpool flags (PTHREADPOOL_FLAG_YIELD_WORKERS or 0)
+    struct sy_cpukern_pool *kpool; // optional: run on the kernels' caller-driven pool, not `pool`
 } sy_xnn_attention;
 
 /// Scratch bytes sy_xnn_attention_run needs for these sizes.

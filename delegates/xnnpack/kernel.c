@@ -163,8 +163,11 @@ static int is_fc_node(const sy_graph_view *g, const sy_node_info *node);
 // activations (a few thousand floats) finish in microseconds, while handing them to pthreadpool
 // makes the caller wait for every worker to wake and check in, which on a loaded machine costs a
 // scheduler slice per call (measured: decode steps of 75 ms to 7 s on a busy 2-core machine).
+// With the caller-driven kernel pool (option kernel_pool) the bound is 1M elements: a prompt's
+// norms, adds and activations (128 × 1536 floats) then run on the caller too — ~30 µs each,
+// while on pthreadpool under load a 2-thread prefill fell to a third of the 1-thread one.
 static pthreadpool_t runtime_pool(const sy_xnn_kernel *k, const plan *p, const segment *seg) {
-    const int64_t small = 16384; // elements (64 KiB of f32)
+    const int64_t small = k->be->kpool ? INT64_C(1) << 20 : 16384; // elements
     for (uint32_t pos = seg->first; pos < seg->first + seg->count; pos++) {
         const sy_node_info *node = node_at(k, pos);
         if (is_fc_node(k->graph, node)) return k->be->pool;

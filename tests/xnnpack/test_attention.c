@@ -9,6 +9,7 @@
 
 #if defined(SY_HAVE_XNNPACK)
 #include "delegates/xnnpack/internal.h"
+#include "delegates/xnnpack/kernels/cpukern.h"
 
 static float frand(unsigned *s) {
     *s = *s * 1664525u + 1013904223u;
@@ -48,7 +49,7 @@ typedef struct attn_case {
     int64_t batch, q_heads, kv_heads, tokens, cache_len, head_dim, start;
 } attn_case;
 
-static void run_case(attn_case c, pthreadpool_t pool, size_t threads, float *out_copy) {
+static void run_case(attn_case c, pthreadpool_t pool, size_t threads, sy_cpukern_pool *kpool, float *out_copy) {
     unsigned seed = (unsigned)(c.tokens * 131 + c.start * 7 + c.head_dim);
     const size_t nq = (size_t)(c.batch * c.q_heads * c.tokens * c.head_dim);
     const size_t nkv = (size_t)(c.batch * c.kv_heads * c.tokens * c.head_dim);
@@ -62,7 +63,7 @@ static void run_case(attn_case c, pthreadpool_t pool, size_t threads, float *out
     sy_xnn_attention a = {.batch = c.batch, .q_heads = c.q_heads, .kv_heads = c.kv_heads, .tokens = c.tokens,
                        .cache_len = c.cache_len, .head_dim = c.head_dim, .start = c.start,
                        .scale = 1.0f / sqrtf((float)c.head_dim), .q = q, .k_new = k, .v_new = v,
-                       .k_cache = kc, .v_cache = vc, .out = out, .stats = stats};
+                       .k_cache = kc, .v_cache = vc, .out = out, .stats = stats, .kpool = kpool};
     sy_xnn_attention_run(&a, pool, threads);
     // the caches: rows [start, start+T) replaced, every other row untouched
     int cache_ok = 1;
@@ -94,20 +95,31 @@ static void test_against_reference(void) {
         {1, 2, 2, 40, 200, 32, 150}, // several query blocks, no grouping
         {1, 4, 4, 1, 2048, 64, 2047} // the last row of a long cache
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) run_case(cases[i], pool, 2, NULL);
+    sy_cpukern_pool *kpool = NULL;
+    CHECK_OK(sy_cpukern_pool_create(2, 50, &kpool));
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        run_case(cases[i], pool, 2, NULL, NULL);
+        run_case(cases[i], NULL, 1, kpool, NULL); // the kernels' caller-driven pool
+    }
+    sy_cpukern_pool_destroy(kpool);
     pthreadpool_destroy(pool);
 }
 
 static void test_thread_count_independent(void) {
     const attn_case c = {1, 8, 2, 19, 96, 40, 30};
     const size_t n = (size_t)(c.batch * c.q_heads * c.tokens * c.head_dim);
-    float *one = malloc(n * 4), *two = malloc(n * 4);
+    float *one = malloc(n * 4), *two = malloc(n * 4), *kp = malloc(n * 4);
     pthreadpool_t pool = pthreadpool_create(2);
-    run_case(c, NULL, 1, one);
-    run_case(c, pool, 2, two);
+    sy_cpukern_pool *kpool = NULL;
+    CHECK_OK(sy_cpukern_pool_create(2, 50, &kpool));
+    run_case(c, NULL, 1, NULL, one);
+    run_case(c, pool, 2, NULL, two);
+    run_case(c, NULL, 1, kpool, kp);
     CHECK_MSG(memcmp(one, two, n * 4) == 0, "threads=1 and threads=2 differ");
+    CHECK_MSG(memcmp(one, kp, n * 4) == 0, "threads=1 and the 2-thread kernel pool differ");
+    sy_cpukern_pool_destroy(kpool);
     pthreadpool_destroy(pool);
-    free(one), free(two);
+    free(one), free(two), free(kp);
 }
 
 int main(void) {

@@ -159,6 +159,9 @@ sy_status sy_cpukern_pool_create(uint32_t n_threads, uint32_t spin_us, sy_cpuker
 void sy_cpukern_pool_destroy(sy_cpukern_pool *pool);
 /// Threads including the caller (1 for NULL).
 uint32_t sy_cpukern_pool_threads(const sy_cpukern_pool *pool);
+/// Runs fn(ctx, i) for every i in [0, n) on the pool, the caller taking part; returns when all
+/// are done. NULL pool: on the caller, in order.
+void sy_cpukern_pool_parallelize(sy_cpukern_pool *pool, void (*fn)(void *ctx, size_t i), void *ctx, size_t n);
 
 // --- kernels ---
 

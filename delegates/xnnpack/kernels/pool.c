@@ -127,6 +127,10 @@ void sy_cpukern_pool_destroy(sy_cpukern_pool *p) {
 
 uint32_t sy_cpukern_pool_threads(const sy_cpukern_pool *p) { return p ? p->n_workers + 1 : 1; }
 
+void sy_cpukern_pool_parallelize(sy_cpukern_pool *pool, void (*fn)(void *ctx, size_t i), void *ctx, size_t n) {
+    sy_ck_pool_run(pool, fn, ctx, n);
+}
+
 void sy_ck_pool_run(sy_cpukern_pool *p, void (*fn)(void *ctx, size_t tile), void *ctx, size_t n_tiles) {
     if (!p || !p->n_workers || n_tiles <= 1 || n_tiles >= UINT32_MAX) { // tile numbers are 32-bit
         for (size_t t = 0; t < n_tiles; t++) fn(ctx, t);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "delegates/xnnpack/internal.h"
+#include "delegates/xnnpack/kernels/cpukern.h"
 
 #define KEY_BLOCK 64   // keys scored per step; the scores stay in a stack tile
 #define QUERY_BLOCK 16 // query tokens per work item
@@ -162,6 +163,19 @@ static void task_head(void *ctx, size_t b, size_t h, size_t blk) {
     attend(a, (int64_t)b, (int64_t)h, 1, t0, t1);
 }
 
+// The same work items as task_group / task_head, numbered flat for the kernel pool.
+typedef struct flat_job {
+    const sy_xnn_attention *a;
+    int grouped;          // task_group's items (one KV head's query group), else task_head's
+    size_t heads, blocks; // items per batch row: heads × query blocks
+} flat_job;
+
+static void task_flat(void *ctx, size_t i) {
+    const flat_job *j = ctx;
+    (j->grouped ? task_group : task_head)((void *)j->a, i / (j->heads * j->blocks), i / j->blocks % j->heads,
+                                          i % j->blocks);
+}
+
 size_t sy_xnn_attention_scratch_bytes(int64_t batch, int64_t q_heads, int64_t tokens) {
     return (size_t)(batch * q_heads * tokens) * 2 * sizeof(float);
 }
@@ -177,7 +191,11 @@ void sy_xnn_attention_run(const sy_xnn_attention *a, pthreadpool_t pool, size_t 
     if (a->tokens == 0) return;
     const size_t blocks = (size_t)((a->tokens + QUERY_BLOCK - 1) / QUERY_BLOCK);
     const size_t grouped = (size_t)(a->batch * a->kv_heads) * blocks;
-    if (a->q_heads == a->kv_heads || grouped >= 2 * threads) {
+    if (a->kpool) {
+        const int g = a->q_heads == a->kv_heads || grouped >= 2 * sy_cpukern_pool_threads(a->kpool);
+        flat_job j = {a, g, (size_t)(g ? a->kv_heads : a->q_heads), blocks};
+        sy_cpukern_pool_parallelize(a->kpool, task_flat, &j, (size_t)a->batch * j.heads * blocks);
+    } else if (a->q_heads == a->kv_heads || grouped >= 2 * threads) {
         pthreadpool_parallelize_3d(pool, task_group, (void *)a, (size_t)a->batch,
                                    (size_t)a->kv_heads, blocks, a->pool_flags);
     } else {
@@ -249,11 +267,13 @@ sy_status sy_xnn_run_sdpa_kv(const sy_xnn_kernel_ctx *ctx) {
         .out = ctx->out[0].data,
         .stats = ctx->scratch,
         .pool_flags = ctx->be->pool_flags,
+        .kpool = ctx->be->kpool, // NULL: pthreadpool (option kernel_pool=0)
     };
     // Little work (a decode step over a short cache: under 1M multiply-adds) runs on the caller:
     // pthreadpool's wait for every worker to check in costs more than that on a loaded machine.
     const int64_t work = a.batch * a.q_heads * a.tokens * (a.start + a.tokens) * a.head_dim;
     const int inline_run = work < (INT64_C(1) << 20);
+    if (inline_run) a.kpool = NULL;
     sy_xnn_attention_run(&a, inline_run ? NULL : ctx->be->pool, inline_run ? 1 : ctx->be->threads);
     return SY_OK;
 }

@@ -84,9 +84,8 @@ sy_status sy_xnn_run_rope(const sy_xnn_kernel_ctx *ctx) {
     if (j.tokens == 0 || j.d == 0) return SY_OK;
     const int64_t rows = x->dims[0] * x->dims[1] * j.tokens;
     // a decode step's few rows run on the caller (see runtime_pool in kernel.c for why)
-    pthreadpool_t pool = rows * j.d <= 16384 ? NULL : ctx->be->pool;
-    pthreadpool_parallelize_1d(pool, rope_table, &j, (size_t)j.tokens, ctx->be->pool_flags);
-    pthreadpool_parallelize_1d(pool, rope_row, &j,
-                               (size_t)(x->dims[0] * x->dims[1] * j.tokens), ctx->be->pool_flags);
+    const int small = rows * j.d <= 16384;
+    sy_xnn_parallelize(ctx->be, rope_table, &j, (size_t)j.tokens, small);
+    sy_xnn_parallelize(ctx->be, rope_row, &j, (size_t)(x->dims[0] * x->dims[1] * j.tokens), small);
     return SY_OK;
 }
