@@ -1,8 +1,10 @@
-// AVX-512 VNNI kernels for block dtypes: one vpdpbusd (256-bit, AVX512VL) per 32-element block
-// and activation row, 4 × 4 micro-tiles in the 32 vector registers; in exact mode (f32
-// activations) 512-bit FMAs on blocks dequantised through a 16-entry table. f32/f16 use avx2.c.
-// (A 512-bit kernel taking two blocks per vpdpbusd was 17-25 % slower on Zen 4, which splits
-// 512-bit ops in two: see the git history of x86_quant512.h.)
+// AVX-512 VNNI kernels for block dtypes. GGUF-layout tiles: one vpdpbusd (256-bit, AVX512VL) per
+// 32-element block and activation row, 4 × 4 micro-tiles in the 32 vector registers; in exact
+// mode (f32 activations) 512-bit FMAs on blocks dequantised through a 16-entry table. GEMM over
+// many rows: weight panels unpacked once per task. Packed weights (sy_cpukern_pack): 16 rows per
+// 512-bit vpdpbusd. f32/f16 use avx2.c. (A 512-bit GGUF-layout kernel taking two blocks per
+// vpdpbusd was 17-25 % slower on Zen 4, which splits 512-bit ops in two: see the git history of
+// x86_quant512.h.)
 
 #if defined(__x86_64__) || defined(_M_X64)
 
