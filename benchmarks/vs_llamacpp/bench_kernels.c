@@ -122,7 +122,7 @@ static void bench_dtype(const run_cfg *c, sy_cpukern_dtype dt, const int *thread
             fill_weights(dt, w[i], bytes, sh->n, sh->k);
             if (c->packed) { // same size rounded to 16 rows; the GGUF copy is dropped
                 uint8_t *pw = aligned_alloc(64, (sy_cpukern_packed_bytes(dt, sh->n, sh->k) + 63) / 64 * 64);
-                sy_cpukern_pack(dt, sh->n, sh->k, w[i], pw, "bench");
+                sy_cpukern_pack(dt, sh->n, sh->k, w[i], pw, "bench", NULL);
                 free(w[i]);
                 w[i] = pw;
             }

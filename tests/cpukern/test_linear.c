@@ -15,7 +15,7 @@ typedef struct shape {
 // Packs w for the packed variant (sy_cpukern_pack); returns the buffer to free, or NULL.
 static void *pack_for(sy_cpukern_dtype dt, shape s, const void *w) {
     void *packed = malloc(sy_cpukern_packed_bytes(dt, s.n, s.k));
-    if (packed && sy_cpukern_pack(dt, s.n, s.k, w, packed, "test.weight") != SY_OK) {
+    if (packed && sy_cpukern_pack(dt, s.n, s.k, w, packed, "test.weight", NULL) != SY_OK) {
         CHECK_MSG(0, "pack: %s", sy_last_error());
         free(packed);
         return NULL;
@@ -191,6 +191,26 @@ static void test_gemm_rows_match_gemv(void) {
     }
 }
 
+// Packing on the kernel pool writes the same bytes as on the caller (every dtype, a short group).
+static void test_pack_on_pool(void) {
+    sy_cpukern_pool *kp = NULL;
+    CHECK_OK(sy_cpukern_pool_create(2, 50, &kp));
+    for (int dt = SY_CPUKERN_Q8_0; dt < SY_CPUKERN_DTYPE_COUNT; dt++) {
+        const int64_t n = 37, k = 96;
+        uint8_t *w = calloc((size_t)n, sy_cpukern_row_bytes((sy_cpukern_dtype)dt, k));
+        float *wf = malloc(sizeof(float) * n * k);
+        const size_t bytes = sy_cpukern_packed_bytes((sy_cpukern_dtype)dt, n, k);
+        uint8_t *a = malloc(bytes), *b = malloc(bytes);
+        memset(a, 0xAA, bytes), memset(b, 0x55, bytes); // every byte must be written
+        ck_random_weights((sy_cpukern_dtype)dt, n, k, w, wf);
+        CHECK_OK(sy_cpukern_pack((sy_cpukern_dtype)dt, n, k, w, a, "w", NULL));
+        CHECK_OK(sy_cpukern_pack((sy_cpukern_dtype)dt, n, k, w, b, "w", kp));
+        CHECK_MSG(!memcmp(a, b, bytes), "%s: packing on the pool differs", sy_cpukern_dtype_name((sy_cpukern_dtype)dt));
+        free(w), free(wf), free(a), free(b);
+    }
+    sy_cpukern_pool_destroy(kp);
+}
+
 static void test_bad_input(void) {
     float x[64] = {0}, y[4];
     uint8_t w[256] = {0};
@@ -224,9 +244,9 @@ static void test_bad_input(void) {
     CHECK_FAILS(sy_cpukern_linear(&a, NULL), SY_ERR_UNAVAILABLE, "no avx2 kernel for packed q4_0 weights");
     a.isa = SY_CPU_ISA_AUTO;
     a.packed = 0;
-    CHECK_FAILS(sy_cpukern_pack(SY_CPUKERN_F16, 2, 32, w, scratch, "blk.0.attn_q.weight"), SY_ERR_DTYPE,
+    CHECK_FAILS(sy_cpukern_pack(SY_CPUKERN_F16, 2, 32, w, scratch, "blk.0.attn_q.weight", NULL), SY_ERR_DTYPE,
                 "'blk.0.attn_q.weight': only block dtypes have a packed layout, not f16");
-    CHECK_FAILS(sy_cpukern_pack(SY_CPUKERN_Q8_0, 2, 40, w, scratch, "odd"), SY_ERR_SHAPE, "not a multiple");
+    CHECK_FAILS(sy_cpukern_pack(SY_CPUKERN_Q8_0, 2, 40, w, scratch, "odd", NULL), SY_ERR_SHAPE, "not a multiple");
     CHECK(sy_cpukern_packed_bytes(SY_CPUKERN_Q4_0, 17, 64) == 2 * 2 * 288); // 17 rows: two groups
     CHECK(!sy_cpukern_packed_supported(SY_CPUKERN_Q4_0, SY_CPU_ISA_SCALAR));
     CHECK_FAILS(sy_cpukern_quantize_q8(x, 1, 40, scratch, SY_CPU_ISA_AUTO), SY_ERR_SHAPE, "multiple of 32");
@@ -243,6 +263,7 @@ int main(void) {
     RUN(test_all_paths);
     RUN(test_threads_identical);
     RUN(test_gemm_rows_match_gemv);
+    RUN(test_pack_on_pool);
     RUN(test_bad_input);
     return TEST_SUMMARY();
 }

@@ -142,10 +142,11 @@ sy_status sy_cpukern_weight_check(sy_cpukern_dtype dtype, int64_t n, int64_t k, 
 int sy_cpukern_packed_supported(sy_cpukern_dtype dtype, sy_cpu_isa isa);
 /// Bytes of the packed form of a (n, k) weight (block dtypes; 0 for f32/f16).
 size_t sy_cpukern_packed_bytes(sy_cpukern_dtype dtype, int64_t n, int64_t k);
-/// Writes the packed form of w (n, k, GGUF layout) to out (sy_cpukern_packed_bytes bytes).
-/// Returns SY_ERR_SHAPE / SY_ERR_DTYPE as sy_cpukern_weight_check, or for f32/f16.
+/// Writes the packed form of w (n, k, GGUF layout) to out (sy_cpukern_packed_bytes bytes), on
+/// `kpool` (NULL: the caller). Returns SY_ERR_SHAPE / SY_ERR_DTYPE as sy_cpukern_weight_check, or
+/// for f32/f16.
 sy_status sy_cpukern_pack(sy_cpukern_dtype dtype, int64_t n, int64_t k, const void *w, void *out,
-                          const char *name);
+                          const char *name, sy_cpukern_pool *kpool);
 /// Scratch bytes a linear call needs (quantised activations; 0 for f32/f16).
 size_t sy_cpukern_linear_scratch_bytes(sy_cpukern_dtype dtype, int64_t m, int64_t k);
 

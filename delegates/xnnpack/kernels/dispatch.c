@@ -151,32 +151,49 @@ void sy_ck_pack_group(sy_cpukern_dtype dtype, const uint8_t *w, size_t w_row, in
                       uint8_t *out) {
     const size_t bb = sy_cpukern_row_bytes(dtype, SY_CPUKERN_BLOCK), pbb = sy_ck_packed_block_bytes(dtype);
     const size_t qoff = dtype == SY_CPUKERN_Q4_1 ? 64 : 32; // quants after the f16 scales (and mins)
-    memset(out, 0, pbb * (size_t)nbk);
-    for (int j = 0; j < nr; j++)
-        for (int64_t b = 0; b < nbk; b++) {
+    const int groups = dtype == SY_CPUKERN_Q8_0 ? 8 : 4;  // 4-byte groups per row and block
+    if (nr < 16) memset(out, 0, pbb * (size_t)nbk);      // absent rows: zero quants and scales
+    for (int64_t b = 0; b < nbk; b++) {
+        uint8_t *o = out + (size_t)b * pbb;
+        for (int j = 0; j < nr; j++) {
             const uint8_t *blk = w + (size_t)j * w_row + (size_t)(b0 + b) * bb;
-            uint8_t *o = out + (size_t)b * pbb;
-            memcpy(o + 2 * j, blk, 2); // d
+            const uint8_t *qs = blk + (dtype == SY_CPUKERN_Q4_1 ? 4 : 2);
+            memcpy(o + 2 * j, blk, 2);                                        // d
             if (dtype == SY_CPUKERN_Q4_1) memcpy(o + 32 + 2 * j, blk + 2, 2); // m
-            if (dtype == SY_CPUKERN_Q8_0) {
-                for (int t = 0; t < 32; t++) o[qoff + 64 * (t / 4) + 4 * j + t % 4] = (uint8_t)(blk[2 + t] ^ 0x80u);
-            } else {
-                const uint8_t *qs = blk + (dtype == SY_CPUKERN_Q4_1 ? 4 : 2);
-                for (int c = 0; c < 4; c++) memcpy(o + qoff + 64 * c + 4 * j, qs + 4 * c, 4);
+            for (int g = 0; g < groups; g++) {
+                uint32_t q;
+                memcpy(&q, qs + 4 * g, 4);
+                if (dtype == SY_CPUKERN_Q8_0) q ^= 0x80808080u; // q + 128 in every byte
+                memcpy(o + qoff + 64 * g + 4 * j, &q, 4);
             }
         }
+    }
 }
 
-sy_status sy_cpukern_pack(sy_cpukern_dtype dtype, int64_t n, int64_t k, const void *w, void *out, const char *name) {
+typedef struct pack_job {
+    sy_cpukern_dtype dtype;
+    int64_t n, nb;
+    const uint8_t *w;
+    size_t row, group; // bytes per GGUF row, per packed 16-row group
+    uint8_t *out;
+} pack_job;
+
+static void pack_task(void *ctx, size_t g) {
+    const pack_job *j = ctx;
+    const int64_t r = (int64_t)g * 16;
+    sy_ck_pack_group(j->dtype, j->w + (size_t)r * j->row, j->row, (int)(j->n - r < 16 ? j->n - r : 16), 0, j->nb,
+                     j->out + g * j->group);
+}
+
+sy_status sy_cpukern_pack(sy_cpukern_dtype dtype, int64_t n, int64_t k, const void *w, void *out, const char *name,
+                          sy_cpukern_pool *kpool) {
     SY_TRY(sy_cpukern_weight_check(dtype, n, k, name));
     SY_CHECK(is_block(dtype), SY_ERR_DTYPE, "weight '%s': only block dtypes have a packed layout, not %s",
              name && *name ? name : "(unnamed)", sy_cpukern_dtype_name(dtype));
     SY_CHECK(w && out, SY_ERR_INVALID_ARGUMENT, "pack: NULL pointer");
     const int64_t nb = k / SY_CPUKERN_BLOCK;
-    const size_t row = sy_cpukern_row_bytes(dtype, k), group = (size_t)nb * sy_ck_packed_block_bytes(dtype);
-    for (int64_t r = 0; r < n; r += 16)
-        sy_ck_pack_group(dtype, (const uint8_t *)w + (size_t)r * row, row, (int)(n - r < 16 ? n - r : 16), 0, nb,
-                         (uint8_t *)out + (size_t)(r / 16) * group);
+    pack_job j = {dtype, n, nb, w, sy_cpukern_row_bytes(dtype, k), (size_t)nb * sy_ck_packed_block_bytes(dtype), out};
+    sy_ck_pool_run(kpool, pack_task, &j, (size_t)((n + 15) / 16));
     return SY_OK;
 }
 

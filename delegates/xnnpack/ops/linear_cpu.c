@@ -91,7 +91,7 @@ static enum xnn_status create_packed(const sy_xnn_backend *be, const sy_graph_vi
     *call = "sy_cpukern_pack";
     void *packed = be->host.alloc(be->host.host, bytes, 64);
     if (!packed) return xnn_status_out_of_memory;
-    if (sy_cpukern_pack(dt, w->dims[0], w->dims[1], w->data, packed, w->name) != SY_OK) {
+    if (sy_cpukern_pack(dt, w->dims[0], w->dims[1], w->data, packed, w->name, be->kpool) != SY_OK) {
         be->host.free(be->host.host, packed);
         return xnn_status_invalid_parameter;
     }
