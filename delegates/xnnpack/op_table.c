@@ -124,13 +124,8 @@ sy_xnn_node_mode sy_xnn_op_mode(const sy_xnn_backend *be, const sy_xnn_op_entry 
 // --- helpers ---
 
 void sy_xnn_parallelize(const sy_xnn_backend *be, void (*fn)(void *ctx, size_t i), void *ctx, size_t n, int small) {
-    if (small || (!be->kpool && !be->pool)) {
-        for (size_t i = 0; i < n; i++) fn(ctx, i);
-    } else if (be->kpool) {
-        sy_cpukern_pool_parallelize(be->kpool, fn, ctx, n);
-    } else {
-        pthreadpool_parallelize_1d(be->pool, fn, ctx, n, be->pool_flags);
-    }
+    if (be->kpool && !small) sy_cpukern_pool_parallelize(be->kpool, fn, ctx, n);
+    else pthreadpool_parallelize_1d(small ? NULL : be->pool, fn, ctx, n, be->pool_flags); // NULL: the caller
 }
 
 int sy_xnn_refuse(char *reason, size_t reason_size, const char *fmt, ...) {

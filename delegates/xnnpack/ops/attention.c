@@ -191,16 +191,15 @@ void sy_xnn_attention_run(const sy_xnn_attention *a, pthreadpool_t pool, size_t 
     if (a->tokens == 0) return;
     const size_t blocks = (size_t)((a->tokens + QUERY_BLOCK - 1) / QUERY_BLOCK);
     const size_t grouped = (size_t)(a->batch * a->kv_heads) * blocks;
+    if (a->kpool) threads = sy_cpukern_pool_threads(a->kpool);
+    const int g = a->q_heads == a->kv_heads || grouped >= 2 * threads; // one item per KV head group
+    const size_t heads = (size_t)(g ? a->kv_heads : a->q_heads);
     if (a->kpool) {
-        const int g = a->q_heads == a->kv_heads || grouped >= 2 * sy_cpukern_pool_threads(a->kpool);
-        flat_job j = {a, g, (size_t)(g ? a->kv_heads : a->q_heads), blocks};
-        sy_cpukern_pool_parallelize(a->kpool, task_flat, &j, (size_t)a->batch * j.heads * blocks);
-    } else if (a->q_heads == a->kv_heads || grouped >= 2 * threads) {
-        pthreadpool_parallelize_3d(pool, task_group, (void *)a, (size_t)a->batch,
-                                   (size_t)a->kv_heads, blocks, a->pool_flags);
+        flat_job j = {a, g, heads, blocks};
+        sy_cpukern_pool_parallelize(a->kpool, task_flat, &j, (size_t)a->batch * heads * blocks);
     } else {
-        pthreadpool_parallelize_3d(pool, task_head, (void *)a, (size_t)a->batch,
-                                   (size_t)a->q_heads, blocks, a->pool_flags);
+        pthreadpool_parallelize_3d(pool, g ? task_group : task_head, (void *)a, (size_t)a->batch, heads, blocks,
+                                   a->pool_flags);
     }
 }
 
